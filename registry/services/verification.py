@@ -1,0 +1,128 @@
+"""The verification hot path: token -> verdict.
+
+1. The token is checked by its MAC alone (``registry.tokens.decode``): a forged or
+   mistyped code never reaches the database.
+2. A genuine token's listing is read from an in-memory snapshot (see ``cache``),
+   loaded once from the database and dropped on every change.
+3. The verdict is computed per request from the snapshot and today's date, so
+   expiry needs no scheduled job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from registry import statuses, tokens
+from registry.services import cache
+from registry.services.entries import (
+    AuthorisedUserRecord,
+    EntryRecord,
+    HistoryRecord,
+    get_authorised_user_by_id,
+    get_entry_by_id,
+    load_history,
+    today,
+)
+from registry.settings import get_settings
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    entry: EntryRecord
+    user: AuthorisedUserRecord | None
+    history: tuple[HistoryRecord, ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    token: str
+    result: str  # valid, valid_with_conditions, suspended, ..., not_genuine
+    status: str | None  # the status that decided the result
+    decided_by: str | None  # "entry", "authorised_user" or "gi" (the GI mark itself)
+    snapshot: Snapshot | None
+
+    @property
+    def genuine(self) -> bool:
+        return self.snapshot is not None
+
+    @property
+    def label(self) -> statuses.StatusLabel | None:
+        return statuses.LABELS.get(self.status) if self.status else None
+
+    @property
+    def reason(self) -> str:
+        if self.snapshot is None:
+            return ""
+        if self.decided_by == "authorised_user" and self.snapshot.user:
+            return self.snapshot.user.status_reason
+        return self.snapshot.entry.status_reason
+
+
+def not_genuine(text: str) -> Verdict:
+    return Verdict(text, statuses.NOT_GENUINE_RESULT, None, None, None)
+
+
+async def verify(text: str, on: dt.date | None = None) -> Verdict:
+    try:
+        token = tokens.decode(tokens.get_keyring(), text)
+    except tokens.TokenError:
+        return not_genuine(text)
+    snapshot = await _snapshot(token)
+    if snapshot is None:
+        return not_genuine(text)
+    return judge(token.text, snapshot, on or today())
+
+
+def judge(token_text: str, snapshot: Snapshot, on: dt.date) -> Verdict:
+    entry = snapshot.entry
+    entry_status = statuses.effective_status(entry.stored_status, entry.valid_until, on)
+    if snapshot.user is None:
+        return Verdict(
+            token_text, statuses.LABELS[entry_status].result, entry_status, "entry", snapshot
+        )
+    # An authorised user's mark is only as good as the GI itself.
+    if entry_status not in statuses.VALID_STATUSES:
+        return Verdict(
+            token_text, statuses.LABELS[entry_status].result, entry_status, "gi", snapshot
+        )
+    user = snapshot.user
+    user_status = statuses.effective_status(user.stored_status, user.valid_until, on)
+    return Verdict(
+        token_text, statuses.LABELS[user_status].result, user_status, "authorised_user", snapshot
+    )
+
+
+async def _snapshot(token: tokens.Token) -> Snapshot | None:
+    key = (token.kind, token.ref_id)
+    ttl = get_settings().verify_cache_ttl
+    hit = cache.get(key, ttl)
+    if hit is not None:
+        return None if hit is _MISSING else hit
+    generation = cache.generation()
+    snapshot = await _load(token)
+    cache.put(key, _MISSING if snapshot is None else snapshot, generation)
+    return snapshot
+
+
+async def _load(token: tokens.Token) -> Snapshot | None:
+    if token.kind == tokens.KIND_ENTRY:
+        entry = await get_entry_by_id(token.ref_id)
+        if entry is None:
+            return None
+        return Snapshot(entry, None, tuple(await load_history(entry.id)))
+    if token.kind == tokens.KIND_AUTHORISED_USER:
+        user = await get_authorised_user_by_id(token.ref_id)
+        if user is None:
+            return None
+        entry = await get_entry_by_id(user.entry_id)
+        if entry is None:
+            return None
+        history = [
+            h for h in await load_history(entry.id) if h.user_no in (None, user.user_no)
+        ]
+        return Snapshot(entry, user, tuple(history))
+    # Per-item codes (serialized batches) are not issued yet.
+    return None
