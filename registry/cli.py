@@ -87,9 +87,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _sample_verify_url() -> str | None:
     from registry.services.codes import token_for_entry, verify_url
+    from registry.services.entries import today
     from registry.tables import Entry
 
-    row = await Entry.select(Entry.id).where(Entry.status == "active").first()
+    # A listing that is valid today, so the newcomer sees the green verdict first.
+    row = await (
+        Entry.select(Entry.id)
+        .where(Entry.status == "active")
+        .where(Entry.valid_until.is_null() | (Entry.valid_until >= today()))
+        .order_by(Entry.id)
+        .first()
+    )
     return verify_url(token_for_entry(row["id"])) if row else None
 
 

@@ -22,6 +22,7 @@ QR_ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
 QR_MASK = 4
 QR_BORDER = 4  # quiet zone in modules, as the standard asks
 PNG_BOX = 8  # pixels per module
+SVG_FONTS = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 
 
 def token_for_entry(entry_id: int) -> str:
@@ -112,7 +113,7 @@ def render_svg(token: str) -> str:
         f"<title>{data}</title>"
         f'<rect width="{n}" height="{n + 2.2}" fill="#fff"/>'
         f'<path d="{path}" fill="#000"/>'
-        f'<text x="{n / 2}" y="{text_y}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" '
+        f'<text x="{n / 2}" y="{text_y}" font-family="{SVG_FONTS}" '
         f'font-size="1.6" text-anchor="middle" fill="#000">{caption}</text>'
         "</svg>"
     )

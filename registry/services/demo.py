@@ -344,7 +344,7 @@ async def load_demo(today: dt.date | None = None) -> DemoResult:
                     signed_by=DEMO_SIGNER,
                     deadline=on + dt.timedelta(days=deadline_days) if deadline_days else None,
                     on=when if not deadline_days else on,
-                    at=dt.datetime.combine(when, dt.time(10, 30), tzinfo=dt.timezone.utc),
+                    at=dt.datetime.combine(when, dt.time(10, 30), tzinfo=dt.UTC),
                 )
             result.entries_created += 1
         for company, district, start_days, action, reason in demo.users:

@@ -13,8 +13,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from registry import statuses
-from registry.districts import DISTRICTS_BY_CODE
 from registry.db import write_transaction
+from registry.districts import DISTRICTS_BY_CODE
 from registry.services import cache
 from registry.services.codes import token_for_authorised_user, token_for_entry
 from registry.services.errors import Conflict, NotFound, ServiceError
@@ -27,7 +27,7 @@ MAX_PAGE_SIZE = 100
 
 def today() -> dt.date:
     # China Standard Time has no daylight saving: the registry's "today" is UTC+8.
-    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=8)).date()
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date()
 
 
 def _loads(value: Any) -> Any:
@@ -243,11 +243,13 @@ async def list_entries(
     if q:
         # Substring match for now; a real index comes with the search work.
         pattern = "%" + q.replace("%", "").replace("_", "") + "%"
+        upper = pattern.upper()  # numbers and credit codes are stored upper case
         conditions.append(
-            Entry.name.ilike(pattern)
-            | Entry.entry_no.ilike(pattern)
-            | Entry.enterprise.name.ilike(pattern)
-            | Entry.enterprise.uscc.ilike(pattern)
+            Entry.name.like(pattern)
+            | Entry.name_en.like(pattern)
+            | Entry.entry_no.like(upper)
+            | Entry.enterprise.name.like(pattern)
+            | Entry.enterprise.uscc.like(upper)
         )
     query = Entry.select(*_ENTRY_COLUMNS)
     count_query = Entry.count()
@@ -582,7 +584,7 @@ async def change_entry_status(
         row.status = rule.to_status
         row.status_reason = reason.strip()
         row.condition_deadline = deadline if rule.needs_deadline else None
-        row.updated_at = at or dt.datetime.now(dt.timezone.utc)
+        row.updated_at = at or dt.datetime.now(dt.UTC)
         await row.save()
         await StatusChange(
             entry=row.id,
@@ -590,7 +592,7 @@ async def change_entry_status(
             to_status=rule.to_status,
             reason=reason.strip(),
             signed_by=signed_by.strip(),
-            changed_at=at or dt.datetime.now(dt.timezone.utc),
+            changed_at=at or dt.datetime.now(dt.UTC),
         ).save()
     cache.invalidate_all()
     return await get_entry(entry_no)
@@ -674,7 +676,7 @@ async def change_authorised_user_status(
         row.status = rule.to_status
         row.status_reason = reason.strip()
         row.condition_deadline = deadline if rule.needs_deadline else None
-        row.updated_at = dt.datetime.now(dt.timezone.utc)
+        row.updated_at = dt.datetime.now(dt.UTC)
         await row.save()
         await StatusChange(
             entry=row.entry,

@@ -126,3 +126,23 @@ async def _load(token: tokens.Token) -> Snapshot | None:
         return Snapshot(entry, user, tuple(history))
     # Per-item codes (serialized batches) are not issued yet.
     return None
+
+
+NOT_GENUINE_ZH = "这不是本名录签发的真实代码：可能是伪造的，也可能是输入有误。"
+NOT_GENUINE_EN = (
+    "This is not a genuine code issued by the registry: it may be forged, or mistyped."
+)
+
+
+def verdict_message(verdict: Verdict) -> tuple[str, str]:
+    """One sentence in each language for the one-glance answer."""
+    label = verdict.label
+    if label is None:
+        return NOT_GENUINE_ZH, NOT_GENUINE_EN
+    if verdict.decided_by == "gi":
+        return (
+            f"使用人代码真实，但地理标志本身{label.zh}。",
+            f"The user's code is genuine, but the geographic indication itself is "
+            f"{label.en.lower()}.",
+        )
+    return label.verdict_zh, label.verdict_en
