@@ -62,10 +62,17 @@ def get_settings() -> Settings:
             "REGISTRY_DATABASE_URL must start with sqlite:/// or postgresql:// "
             f"(got {database_url!r})"
         )
+    base_url = env.get("REGISTRY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    if base_url.count("/") != 2 or not base_url.startswith(("http://", "https://")):
+        # Codes upper-case the whole URL; a path prefix would become /PREFIX and miss routes.
+        raise ValueError(
+            f"REGISTRY_BASE_URL must be scheme and host only, like https://brand.tj.gov.cn "
+            f"(got {base_url!r})"
+        )
     key_id = env.get("REGISTRY_SIGNING_KEY_ID")
     return Settings(
         database_url=database_url,
-        base_url=env.get("REGISTRY_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        base_url=base_url,
         var_dir=var_dir,
         signing_keys=env.get("REGISTRY_SIGNING_KEYS", ""),
         signing_key_id=int(key_id) if key_id else None,

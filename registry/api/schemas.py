@@ -71,31 +71,10 @@ class AuthorisedUser(msgspec.Struct):
     qr_svg_url: str
 
 
-class EntryDetailOut(msgspec.Struct):
-    entry_no: str
-    name: str
-    name_en: str
-    register: str
-    register_name: str
-    subtype: str
-    subtype_name: str
-    status: str
-    status_label: str
+class EntryDetailOut(Entry, kw_only=True):
     status_reason: str
     condition_deadline: dt.date | None
-    valid_from: dt.date
-    valid_until: dt.date | None
-    enterprise: Enterprise
-    district: str
-    district_name: str
-    industry: str
-    authority: str
     extra: dict[str, Any]
-    verify_url: str
-    qr_png_url: str
-    qr_svg_url: str
-    page_url: str
-    is_demo: bool
     history: list[HistoryItem]
     authorised_users: list[AuthorisedUser]
 

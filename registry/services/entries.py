@@ -569,33 +569,49 @@ async def change_entry_status(
     at: dt.datetime | None = None,
 ) -> EntryRecord:
     """Apply a status action (suspend, revoke, ...) with its history row, all or nothing."""
-    on = on or today()
-    if not signed_by.strip():
-        raise ServiceError("须注明签发人。", "The signer is required.", field="signed_by")
     async with write_transaction():
         row = await Entry.objects().get(Entry.entry_no == entry_no)
         if row is None:
             raise NotFound(f"未找到编号为 {entry_no} 的登记。", f"No entry numbered {entry_no}.")
-        try:
-            rule = statuses.check_transition(action, row.status, reason, on, deadline)
-        except statuses.StatusRuleError as exc:
-            raise ServiceError(exc.zh, exc.en, field="action") from None
-        before = row.status
-        row.status = rule.to_status
-        row.status_reason = reason.strip()
-        row.condition_deadline = deadline if rule.needs_deadline else None
-        row.updated_at = at or dt.datetime.now(dt.UTC)
-        await row.save()
-        await StatusChange(
-            entry=row.id,
-            from_status=before,
-            to_status=rule.to_status,
-            reason=reason.strip(),
-            signed_by=signed_by.strip(),
-            changed_at=at or dt.datetime.now(dt.UTC),
-        ).save()
+        await _apply_action(row, row.id, None, action, reason, signed_by, deadline, on, at)
     cache.invalidate_all()
     return await get_entry(entry_no)
+
+
+async def _apply_action(
+    row: Entry | AuthorisedUser,
+    entry_id: int,
+    user_id: int | None,
+    action: str,
+    reason: str,
+    signed_by: str,
+    deadline: dt.date | None,
+    on: dt.date | None,
+    at: dt.datetime | None,
+) -> None:
+    """The one place where a status changes: check the rule, update, write history."""
+    if not signed_by.strip():
+        raise ServiceError("须注明签发人。", "The signer is required.", field="signed_by")
+    try:
+        rule = statuses.check_transition(action, row.status, reason, on or today(), deadline)
+    except statuses.StatusRuleError as exc:
+        raise ServiceError(exc.zh, exc.en, field="action") from None
+    when = at or dt.datetime.now(dt.UTC)
+    before = row.status
+    row.status = rule.to_status
+    row.status_reason = reason.strip()
+    row.condition_deadline = deadline if rule.needs_deadline else None
+    row.updated_at = when
+    await row.save()
+    await StatusChange(
+        entry=entry_id,
+        authorised_user=user_id,
+        from_status=before,
+        to_status=rule.to_status,
+        reason=reason.strip(),
+        signed_by=signed_by.strip(),
+        changed_at=when,
+    ).save()
 
 
 async def add_authorised_user(
@@ -663,29 +679,11 @@ async def change_authorised_user_status(
     deadline: dt.date | None = None,
     on: dt.date | None = None,
 ) -> AuthorisedUserRecord:
-    on = on or today()
     async with write_transaction():
         row = await AuthorisedUser.objects().get(AuthorisedUser.user_no == user_no)
         if row is None:
             raise NotFound(f"未找到使用人 {user_no}。", f"No authorised user {user_no}.")
-        try:
-            rule = statuses.check_transition(action, row.status, reason, on, deadline)
-        except statuses.StatusRuleError as exc:
-            raise ServiceError(exc.zh, exc.en, field="action") from None
-        before = row.status
-        row.status = rule.to_status
-        row.status_reason = reason.strip()
-        row.condition_deadline = deadline if rule.needs_deadline else None
-        row.updated_at = dt.datetime.now(dt.UTC)
-        await row.save()
-        await StatusChange(
-            entry=row.entry,
-            authorised_user=row.id,
-            from_status=before,
-            to_status=rule.to_status,
-            reason=reason.strip(),
-            signed_by=signed_by.strip(),
-        ).save()
+        await _apply_action(row, row.entry, row.id, action, reason, signed_by, deadline, on, None)
     cache.invalidate_all()
     user = await get_authorised_user_by_id(row.id)
     assert user is not None
