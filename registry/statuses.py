@@ -138,6 +138,8 @@ def check_transition(
         raise StatusRuleError(f"未知操作：{action_name}", f"Unknown action: {action_name}")
     if not reason.strip():
         raise StatusRuleError("请填写原因：状态变更须说明理由。", "A reason is required.")
+    if stored_status not in LABELS:
+        raise StatusRuleError(f"未知的当前状态：{stored_status}", f"Unknown status: {stored_status}")
     if stored_status not in action.from_statuses:
         frm = LABELS[stored_status]
         raise StatusRuleError(

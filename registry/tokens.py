@@ -65,6 +65,13 @@ class Keyring:
     keys: dict[int, bytes]
     current_id: int
 
+    def __post_init__(self) -> None:
+        # The header has 5 bits for the key id; 0 is never issued.
+        if not all(1 <= k <= 31 for k in self.keys):
+            raise ValueError("signing key ids run from 1 to 31")
+        if self.current_id not in self.keys:
+            raise ValueError(f"current key id {self.current_id} has no key")
+
     def sign(self, key_id: int, message: bytes) -> bytes:
         return hmac.new(self.keys[key_id], DOMAIN + message, hashlib.sha256).digest()[:MAC_BYTES]
 
@@ -159,10 +166,18 @@ def _read_or_create_key_file(path: Path) -> dict[int, bytes]:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {"keys": {"1": secrets.token_hex(32)}}
-        # Create with 0600 so the key is never world-readable, even for a moment.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Write a private temp file (0600 from the start), then link it into place:
+        # several workers starting at once all end up reading the one complete file.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(data, handle, indent=2)
+        try:
+            os.link(tmp, path)  # fails if another worker won the race: use theirs
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
     data = json.loads(path.read_text())
     return parse_keys(",".join(f"{k}:{v}" for k, v in data["keys"].items()))
 

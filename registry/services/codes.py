@@ -74,7 +74,7 @@ def render_png(token: str) -> bytes:
     data = verify_url(token)
     matrix = qr_matrix(data)
     size = len(matrix) * PNG_BOX
-    caption_height = 36
+    caption_height = 30
     image = Image.new("L", (size, size + caption_height), 255)
     draw = ImageDraw.Draw(image)
     for y, row in enumerate(matrix):
@@ -89,7 +89,8 @@ def render_png(token: str) -> bytes:
         width = draw.textlength(caption, font=font)
         if width <= size - 2 * PNG_BOX:
             break
-    draw.text(((size - width) / 2, size - 4), caption, fill=0, font=font)
+    # Below the symbol's 4-module quiet zone, never inside it.
+    draw.text(((size - width) / 2, size + 2), caption, fill=0, font=font)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()

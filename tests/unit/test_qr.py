@@ -20,8 +20,10 @@ BASE_URL = "https://brand.tj.gov.cn"
 SIGNING_KEYS = "1:" + "5a" * 32
 SVG_NS = "{http://www.w3.org/2000/svg}"
 QR_ALPHANUMERIC = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
-# Version 3 is 29 modules wide; plus the 4-module quiet zone on each side.
-MAX_MODULES = 29 + 8
+# ISO/IEC 18004 asks for a quiet zone of 4 modules on every side.
+QUIET_MODULES = 4
+# Version 3 is 29 modules wide; plus the quiet zone on each side.
+MAX_MODULES = 29 + 2 * QUIET_MODULES
 
 
 def _clear_caches() -> None:
@@ -77,7 +79,7 @@ def sample_tokens() -> list[tuple[str, int, int | None, str]]:
 
 
 def qr_version(matrix: list[list[bool]]) -> int:
-    inner = len(matrix) - 2 * codes.QR_BORDER
+    inner = len(matrix) - 2 * QUIET_MODULES
     assert (inner - 17) % 4 == 0
     return (inner - 17) // 4
 
@@ -141,7 +143,7 @@ def test_short_token_url_uses_alphanumeric_mode(qr_env):
 
 def test_quiet_zone_in_matrix(qr_env):
     matrix = codes.qr_matrix(codes.verify_url(codes.token_for_entry(42)))
-    b = codes.QR_BORDER
+    b = QUIET_MODULES
     n = len(matrix)
     for i in range(n):
         for j in range(b):
@@ -187,11 +189,9 @@ def test_png_geometry_and_quiet_zone(qr_env):
     # The caption is drawn below the symbol and is not empty.
     caption_rows = range(size, image.size[1])
     assert any(px[x, y] < 128 for y in caption_rows for x in range(size))
-    # The quiet zone around the symbol is white.  The caption is drawn from ``size - 4``
-    # and its glyphs currently reach the last pixel row of the bottom quiet zone (31 px
-    # clear instead of 32), so only the rows above that are checked strictly.
-    quiet = codes.QR_BORDER * codes.PNG_BOX
-    clear_to = size - 4
+    # The whole 4-module quiet zone around the symbol is white (the caption starts below).
+    quiet = QUIET_MODULES * codes.PNG_BOX
+    clear_to = size
     for y in range(clear_to):
         for x in list(range(quiet)) + list(range(size - quiet, size)):
             assert px[x, y] == 255, (x, y)
