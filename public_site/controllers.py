@@ -10,7 +10,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from public_site.rendering import page, query_with, request_lang
@@ -38,7 +38,7 @@ class HomeController(Controller):
         return page(request, "home.html", catalog=catalog, counts=counts)
 
     @get("/lang/{lang:str}", name="lang.switch")
-    async def switch_lang(self, lang: str, next: str = "/") -> Redirect:
+    async def switch_lang(self, lang: FromPath[str], next: FromQuery[str] = "/") -> Redirect:
         if lang not in i18n.LANGS:
             raise NotFoundException()
         # Only local paths: never an open redirect to another site.
@@ -56,35 +56,36 @@ class ListingController(Controller):
     async def register_list(
         self,
         request: Request,
-        code: str,
-        subtype: str | None = None,
-        district: str | None = None,
-        status: str | None = None,
-        q: str | None = None,
-        page_no: Annotated[int, Parameter(query="page", ge=1)] = 1,
+        code: FromPath[str],
+        subtype: FromQuery[str | None] = None,
+        district: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+        page_no: Annotated[int, QueryParameter(name="page", ge=1)] = 1,
     ) -> Template:
         catalog = await get_catalog()
         register = catalog.by_code.get(code)
         if register is None:
             raise NotFoundException()
-        filters = EntryFilters(register.code, subtype or None, district or None,
-                               status or None, None, q or None)
+        filters = EntryFilters(
+            register.code, subtype or None, district or None, status or None, None, q or None
+        )
         return await _listing(request, "register.html", filters, page_no, register=register)
 
     @get("/search", name="search")
     async def search(
         self,
         request: Request,
-        q: str | None = None,
-        register: str | None = None,
-        status: str | None = None,
-        page_no: Annotated[int, Parameter(query="page", ge=1)] = 1,
+        q: FromQuery[str | None] = None,
+        register: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        page_no: Annotated[int, QueryParameter(name="page", ge=1)] = 1,
     ) -> Template:
         filters = EntryFilters(register or None, None, None, status or None, None, q or None)
         return await _listing(request, "search.html", filters, page_no, register=None)
 
     @get("/entries/{entry_no:str}", name="entry.detail")
-    async def entry_detail(self, request: Request, entry_no: str) -> Template:
+    async def entry_detail(self, request: Request, entry_no: FromPath[str]) -> Template:
         detail = await entry_service.get_entry_detail(entry_no)
         catalog = await get_catalog()
         return page(
@@ -128,7 +129,9 @@ class VerifyController(Controller):
     include_in_schema = False
 
     @get("/verify", name="verify.form")
-    async def verify_form(self, request: Request, code: str | None = None) -> Template | Redirect:
+    async def verify_form(
+        self, request: Request, code: FromQuery[str | None] = None
+    ) -> Template | Redirect:
         if code is None or not code.strip():
             return page(request, "verify_form.html", code="", error=None)
         token = tokens.normalize_code(code)
@@ -143,7 +146,7 @@ class VerifyController(Controller):
         )
 
     @get(["/V/{token:str}", "/v/{token:str}"], name="verify.page")
-    async def verify_page(self, request: Request, token: str) -> Template:
+    async def verify_page(self, request: Request, token: FromPath[str]) -> Template:
         verdict = await verification.verify(token)
         if verdict.snapshot is None:
             # Not issued by us (or mistyped): 404, decided by the MAC alone.
@@ -162,7 +165,7 @@ class VerifyController(Controller):
         )
 
     @get("/qr/{filename:str}", name="qr.image")
-    async def qr_image(self, filename: str) -> Response:
+    async def qr_image(self, filename: FromPath[str]) -> Response:
         token, _, suffix = filename.rpartition(".")
         try:
             decoded = tokens.decode(tokens.get_keyring(), token)

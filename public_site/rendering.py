@@ -62,9 +62,7 @@ def make_environment() -> Environment:
     return env
 
 
-def page(
-    request: Request, template: str, status_code: int = 200, **context: Any
-) -> Template:
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Template:
     lang = request_lang(request)
     settings = get_settings()
     context.update(

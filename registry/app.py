@@ -26,8 +26,7 @@ def _is_api(request: Request) -> bool:
 def _error_page(request: Request, status_code: int, message: str | None):
     from public_site.rendering import page
 
-    return page(request, "error.html", status_code=status_code, message=message,
-                code=status_code)
+    return page(request, "error.html", status_code=status_code, message=message, code=status_code)
 
 
 def handle_service_error(request: Request, exc: ServiceError) -> Response:
@@ -77,7 +76,9 @@ def create_app() -> Litestar:
             VerifyController,
             AdminController,
             create_static_files_router(
-                path="/static", directories=[static_dir], name="static",
+                path="/static",
+                directories=[static_dir],
+                name="static",
                 include_in_schema=False,
                 cache_control=None,
             ),

@@ -131,6 +131,15 @@ def main(argv: list[str] | None = None) -> int:
     except ServiceError as exc:
         print(f"错误：{exc.zh}\nError: {exc.en}", file=sys.stderr)
         return 2
+    except ValueError as exc:  # settings: a malformed URL, key or number
+        print(f"配置错误 / Configuration error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the database server cannot be reached, a file cannot be written
+        print(
+            f"无法连接数据库或写入文件 / Cannot reach the database or write a file: {exc}",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

@@ -40,6 +40,10 @@ def _prepare_sqlite_file(path: str) -> None:
         conn.execute("PRAGMA synchronous=NORMAL")
 
 
+def is_postgres() -> bool:
+    return isinstance(engine(), PostgresEngine)
+
+
 def engine() -> Engine:
     from registry.piccolo_conf import DB
 

@@ -43,26 +43,42 @@ class StatusLabel:
 LABELS: dict[str, StatusLabel] = {
     ACTIVE: StatusLabel("有效", "Valid", "真实有效", "Genuine and valid", "valid", "ok"),
     CONDITIONAL: StatusLabel(
-        "附条件有效", "Valid with conditions", "真实，附条件有效",
-        "Genuine, valid with conditions", "valid_with_conditions", "warn",
+        "附条件有效",
+        "Valid with conditions",
+        "真实，附条件有效",
+        "Genuine, valid with conditions",
+        "valid_with_conditions",
+        "warn",
     ),
     SUSPENDED: StatusLabel(
-        "暂停", "Suspended", "真实，但已被暂停使用", "Genuine, but suspended",
-        "suspended", "bad",
+        "暂停",
+        "Suspended",
+        "真实，但已被暂停使用",
+        "Genuine, but suspended",
+        "suspended",
+        "bad",
     ),
     REVOKED: StatusLabel(
         "撤销", "Revoked", "真实，但已被撤销", "Genuine, but revoked", "revoked", "bad"
     ),
     WITHDRAWN: StatusLabel(
-        "主动注销", "Withdrawn", "真实，但持有人已主动注销", "Genuine, but withdrawn by the holder",
-        "withdrawn", "bad",
+        "主动注销",
+        "Withdrawn",
+        "真实，但持有人已主动注销",
+        "Genuine, but withdrawn by the holder",
+        "withdrawn",
+        "bad",
     ),
     EXPIRED: StatusLabel(
         "已过期", "Expired", "真实，但已过有效期", "Genuine, but expired", "expired", "bad"
     ),
     REMOVED: StatusLabel(
-        "已移出名录", "Removed from the list", "真实，但已被移出名录",
-        "Genuine, but removed from the list", "removed", "bad",
+        "已移出名录",
+        "Removed from the list",
+        "真实，但已被移出名录",
+        "Genuine, but removed from the list",
+        "removed",
+        "bad",
     ),
 }
 
@@ -95,8 +111,12 @@ ACTIONS: dict[str, Action] = {
         Action("withdraw", WITHDRAWN, (ACTIVE, CONDITIONAL, SUSPENDED), "注销", "Withdraw"),
         Action("remove", REMOVED, (ACTIVE, CONDITIONAL, SUSPENDED), "移出名录", "Remove"),
         Action(
-            "pass_with_conditions", CONDITIONAL, (ACTIVE,), "附条件通过",
-            "Pass with conditions", needs_deadline=True,
+            "pass_with_conditions",
+            CONDITIONAL,
+            (ACTIVE,),
+            "附条件通过",
+            "Pass with conditions",
+            needs_deadline=True,
         ),
         Action("confirm_conditions", ACTIVE, (CONDITIONAL,), "确认通过", "Confirm pass"),
         Action("fail_conditions", REMOVED, (CONDITIONAL,), "整改未通过", "Fail conditions"),
@@ -139,7 +159,9 @@ def check_transition(
     if not reason.strip():
         raise StatusRuleError("请填写原因：状态变更须说明理由。", "A reason is required.")
     if stored_status not in LABELS:
-        raise StatusRuleError(f"未知的当前状态：{stored_status}", f"Unknown status: {stored_status}")
+        raise StatusRuleError(
+            f"未知的当前状态：{stored_status}", f"Unknown status: {stored_status}"
+        )
     if stored_status not in action.from_statuses:
         frm = LABELS[stored_status]
         raise StatusRuleError(

@@ -45,7 +45,9 @@ def check_uscc(raw: str) -> UsccCheck:
     code = normalize_uscc(raw)
     if len(code) != 18:
         return UsccCheck(
-            code, False, False,
+            code,
+            False,
+            False,
             f"统一社会信用代码应为18位，当前为{len(code)}位，请核对营业执照。",
             f"A unified social credit code has 18 characters; this one has {len(code)}. "
             "Please check the business licence.",
@@ -53,19 +55,25 @@ def check_uscc(raw: str) -> UsccCheck:
     bad = [c for c in code if c not in _VALUE]
     if bad:
         return UsccCheck(
-            code, False, False,
+            code,
+            False,
+            False,
             f"统一社会信用代码含有不允许的字符：{''.join(sorted(set(bad)))}。",
             f"The code contains characters that are not allowed: {''.join(sorted(set(bad)))}.",
         )
     if not code[2:8].isdigit():
         return UsccCheck(
-            code, False, False,
+            code,
+            False,
+            False,
             "第3至8位应为行政区划代码（6位数字）。",
             "Characters 3 to 8 must be the 6-digit administrative division code.",
         )
     if check_character(code[:17]) != code[17]:
         return UsccCheck(
-            code, True, False,
+            code,
+            True,
+            False,
             "校验位不符。部分早期试点地区的代码合法但校验位不符，需工作人员核实后确认。",
             "The check character does not match. Some early pilot-region codes are legal "
             "yet fail this check: staff must confirm the enterprise.",

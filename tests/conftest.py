@@ -75,7 +75,7 @@ from registry.services.demo import load_demo  # noqa: E402
 from registry.services.registers import invalidate_catalog, seed_registers  # noqa: E402
 from registry.services.schema import migrate  # noqa: E402
 from registry.settings import get_settings  # noqa: E402
-from registry.tables import ALL_TABLES  # noqa: E402
+from registry.tables import ALL_TABLES, Register, Subtype  # noqa: E402
 from registry.tokens import get_keyring  # noqa: E402
 
 
@@ -122,8 +122,11 @@ def _reset_caches() -> None:
 
 
 async def _wipe() -> None:
+    """Delete listings and enterprises; keep the seeded registers so their ids stay
+    stable for a running live server (tests that edit registers restore them)."""
     for table in reversed(ALL_TABLES):
-        await table.delete(force=True)
+        if table not in (Register, Subtype):
+            await table.delete(force=True)
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,8 @@ Needs ``wrk`` (Debian/Ubuntu: ``apt-get install wrk``).
 from __future__ import annotations
 
 import argparse
+import gzip
+import importlib.util
 import json
 import os
 import platform
@@ -42,6 +44,7 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET_GENUINE = 0.7
@@ -49,6 +52,7 @@ TARGET_FORGED = 0.9
 SIGNING_KEYS = "1:" + "ab" * 32
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SIZE_TOLERANCE = 0.2
+LOAD_BEFORE: list[float] | None = None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -60,13 +64,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def fetch(url: str, timeout: float = 5.0, headers: dict | None = None) -> tuple[int, bytes, dict]:
+def fetch(url: str, timeout: float = 5.0, headers: dict | None = None) -> tuple[int, bytes, Any]:
     request = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read(), dict(response.headers)
+            return response.status, response.read(), response.headers
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read(), dict(exc.headers)
+        return exc.code, exc.read(), exc.headers
 
 
 def forge(token: str) -> str:
@@ -74,6 +78,19 @@ def forge(token: str) -> str:
     last = token[-1]
     replacement = CROCKFORD[(CROCKFORD.index(last) + 1) % len(CROCKFORD)]
     return token[:-1] + replacement
+
+
+def project_python() -> str:
+    """This interpreter if it has the project's dependencies, else the project's venv."""
+    if importlib.util.find_spec("granian") and importlib.util.find_spec("litestar"):
+        return sys.executable
+    venv = ROOT / ".venv" / "bin" / "python"
+    if venv.exists():
+        return str(venv)
+    raise SystemExit(
+        "granian and litestar are not importable here: run with the project's virtualenv, "
+        "e.g. .venv/bin/python -m benchmarks.verify.run"
+    )
 
 
 def child_env(tmp: Path) -> dict[str, str]:
@@ -98,20 +115,31 @@ class Server:
     def __init__(self, name: str, app: str, port: int, env: dict, workers: int, log: Path):
         self.name, self.app, self.port, self.log = name, app, port, log
         self.command = [
-            sys.executable, "-m", "granian",
-            "--interface", "asgi",
+            project_python(),
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
             "--factory",
-            "--host", "127.0.0.1",
-            "--port", str(port),
-            "--workers", str(workers),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
             "--no-access-log",
-            "--log-level", "warning",
+            "--log-level",
+            "warning",
             app,
         ]
         self._log_file = open(log, "wb")
         self.process = subprocess.Popen(
-            self.command, cwd=ROOT, env=env, stdout=self._log_file,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            self.command,
+            cwd=ROOT,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     @property
@@ -191,8 +219,13 @@ def parse_wrk(output: str) -> WrkResult:
 
 def run_wrk(wrk: str, url: str, args: argparse.Namespace, duration: float) -> WrkResult:
     command = [
-        wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{duration:g}s",
-        "--latency", "--timeout", "10s",
+        wrk,
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{duration:g}s",
+        "--latency",
+        "--timeout",
+        "10s",
     ]
     if args.gzip:
         command += ["-H", "Accept-Encoding: gzip"]
@@ -231,17 +264,15 @@ def pick_genuine(app: Server) -> tuple[str, str]:
     raise SystemExit("no active entry in the demo data")
 
 
-def check(target: Target, must_contain: str | None, gzip: bool) -> None:
-    headers = {"Accept-Encoding": "gzip"} if gzip else {}
+def check(target: Target, must_contain: str | None, accept_gzip: bool) -> None:
+    headers = {"Accept-Encoding": "gzip"} if accept_gzip else {}
     status, body, response_headers = fetch(target.url, headers=headers)
     if status != target.expected_status:
         raise SystemExit(
             f"{target.name}: expected HTTP {target.expected_status}, got {status} for {target.url}"
         )
-    if response_headers.get("Content-Encoding") == "gzip":
-        import gzip as gzip_module
-
-        body = gzip_module.decompress(body)
+    if (response_headers.get("Content-Encoding") or "").lower() == "gzip":
+        body = gzip.decompress(body)
     if must_contain is not None and must_contain.encode() not in body:
         raise SystemExit(f"{target.name}: {must_contain!r} not found in the page {target.url}")
     target.body_bytes = len(body)
@@ -262,8 +293,10 @@ def report(targets: dict[str, Target], args: argparse.Namespace) -> dict:
         "forged/bare": (forged.median("requests_per_s") / bare_rps, TARGET_FORGED),
     }
     print()
-    print(f"{'target':<10} {'status':>6} {'bytes':>6} {'req/s (median)':>15} "
-          f"{'p50 ms':>8} {'p99 ms':>8}   req/s per round")
+    print(
+        f"{'target':<10} {'status':>6} {'bytes':>6} {'req/s (median)':>15} "
+        f"{'p50 ms':>8} {'p99 ms':>8}   req/s per round"
+    )
     for t in targets.values():
         rounds = " ".join(f"{r.requests_per_s:.0f}" for r in t.runs)
         print(
@@ -277,7 +310,15 @@ def report(targets: dict[str, Target], args: argparse.Namespace) -> dict:
     for name, (ratio, goal) in ratios.items():
         verdict = "PASS" if ratio >= goal else "BELOW"
         all_pass &= ratio >= goal
-        print(f"{name:<13} {ratio:6.2f}   target >= {goal:.1f}   {verdict}")
+        target = targets[name.split("/")[0]]
+        per_round = " ".join(
+            f"{r.requests_per_s / b.requests_per_s:.2f}"
+            for r, b in zip(target.runs, bare.runs, strict=True)
+        )
+        print(
+            f"{name:<13} {ratio:6.2f}   target >= {goal:.1f}   {verdict:<5}   "
+            f"(per round: {per_round})"
+        )
     print()
     for t in targets.values():
         bad = sum(r.socket_errors for r in t.runs)
@@ -295,6 +336,7 @@ def report(targets: dict[str, Target], args: argparse.Namespace) -> dict:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "machine": platform.machine(),
+            "load_average_before": LOAD_BEFORE,
         },
         "targets": {
             name: {
@@ -330,7 +372,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
     parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds per target (3)")
     parser.add_argument(
-        "--gzip", action="store_true",
+        "--gzip",
+        action="store_true",
         help="send Accept-Encoding: gzip, as browsers do (the bare app never compresses)",
     )
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
@@ -346,12 +389,25 @@ def main(argv: list[str] | None = None) -> int:
         print("(macOS: brew install wrk)", file=sys.stderr)
         return 2
 
+    global LOAD_BEFORE
     cpus = os.cpu_count() or 1
-    print(f"{cpus} CPU(s); wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s, "
-          f"granian --workers {args.workers}, {args.rounds} interleaved rounds.")
+    if hasattr(os, "getloadavg"):
+        LOAD_BEFORE = [round(x, 2) for x in os.getloadavg()]
+        if LOAD_BEFORE[0] > 0.5:
+            print(
+                f"warning: load average {LOAD_BEFORE[0]:.2f} before starting: other work "
+                "on this machine will make the numbers noisy (the interleaved rounds "
+                "spread it over all targets; compare the per-round ratios)."
+            )
+    print(
+        f"{cpus} CPU(s); wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s, "
+        f"granian --workers {args.workers}, {args.rounds} interleaved rounds."
+    )
     if cpus <= 2:
-        print("Few cores: the load generator and the server share them, so absolute numbers "
-              "are low; the ratios are what counts (one wrk thread, one server worker).")
+        print(
+            "Few cores: the load generator and the server share them, so absolute numbers "
+            "are low; the ratios are what counts (one wrk thread, one server worker)."
+        )
 
     tmp = Path(tempfile.mkdtemp(prefix="verify-bench-"))
     env = child_env(tmp)
@@ -359,15 +415,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"Loading demo data into {tmp / 'registry.sqlite'} ...")
         subprocess.run(
-            [sys.executable, "-m", "registry.cli", "demo"], cwd=ROOT, env=env, check=True,
+            [project_python(), "-m", "registry.cli", "demo"],
+            cwd=ROOT,
+            env=env,
+            check=True,
             stdout=subprocess.DEVNULL,
         )
         app_port, bare_port = free_port(), free_port()
-        app = Server("app", "registry.app:create_app", app_port, env, args.workers,
-                     tmp / "app.log")
+        app = Server("app", "registry.app:create_app", app_port, env, args.workers, tmp / "app.log")
         servers.append(app)
-        bare = Server("bare", "benchmarks.verify.bare_app:create_app", bare_port, env,
-                      args.workers, tmp / "bare.log")
+        bare = Server(
+            "bare",
+            "benchmarks.verify.bare_app:create_app",
+            bare_port,
+            env,
+            args.workers,
+            tmp / "bare.log",
+        )
         servers.append(bare)
         app.wait_ready("/api/v1/registers")
         bare.wait_ready("/bare/x")
@@ -384,10 +448,13 @@ def main(argv: list[str] | None = None) -> int:
         check(targets["forged"], None, args.gzip)
         print(f"genuine: {token} ({name}); forged: {forged_token}")
         real, base = targets["genuine"].body_bytes, targets["bare"].body_bytes
-        print(f"page sizes: genuine {real} B, bare {base} B, forged {targets['forged'].body_bytes} B")
+        forged_bytes = targets["forged"].body_bytes
+        print(f"page sizes: genuine {real} B, bare {base} B, forged {forged_bytes} B")
         if abs(base - real) > SIZE_TOLERANCE * real:
-            print(f"warning: the bare page is not within {SIZE_TOLERANCE:.0%} of the genuine "
-                  "page's size; adjust benchmarks/verify/templates/bare.html")
+            print(
+                f"warning: the bare page is not within {SIZE_TOLERANCE:.0%} of the genuine "
+                "page's size; adjust benchmarks/verify/templates/bare.html"
+            )
 
         print(f"warming up ({args.warmup:g}s per target) ...")
         for target in targets.values():
@@ -397,10 +464,12 @@ def main(argv: list[str] | None = None) -> int:
             for target in targets.values():
                 result = run_wrk(wrk, target.url, args, args.duration)
                 target.runs.append(result)
-                print(f"  round {round_no}/{args.rounds} {target.name:<8} "
-                      f"{result.requests_per_s:8.0f} req/s  "
-                      f"p50 {fmt(result.p50_ms, '{:.2f}')} ms  p99 {fmt(result.p99_ms, '{:.2f}')} ms",
-                      flush=True)
+                p50, p99 = fmt(result.p50_ms, "{:.2f}"), fmt(result.p99_ms, "{:.2f}")
+                print(
+                    f"  round {round_no}/{args.rounds} {target.name:<8} "
+                    f"{result.requests_per_s:8.0f} req/s  p50 {p50} ms  p99 {p99} ms",
+                    flush=True,
+                )
         for server in servers:
             if server.process.poll() is not None:
                 raise SystemExit(f"{server.name} server died during the run; see {server.log}")
@@ -420,6 +489,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    if __package__ in (None, ""):
-        sys.path.insert(0, str(ROOT))
     sys.exit(main())

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from registry.api import schemas
 from registry.services import entries as entry_service
@@ -37,17 +37,25 @@ class EntriesController(Controller):
     )
     async def list_entries(
         self,
-        register: Annotated[str | None, Parameter(description="register code: jinnong")] = None,
-        subtype: Annotated[str | None, Parameter(description="subtype code")] = None,
-        district: Annotated[str | None, Parameter(description="GB/T 2260 code: 120101")] = None,
-        status: Annotated[str | None, Parameter(description="status, e.g. active, revoked")] = None,
-        industry: Annotated[str | None, Parameter(description="industry code")] = None,
-        q: Annotated[str | None, Parameter(description="name, number, enterprise, USCC")] = None,
-        page: Annotated[int, Parameter(ge=1, description="page number, from 1")] = 1,
+        register: Annotated[
+            str | None, QueryParameter(description="register code: jinnong")
+        ] = None,
+        subtype: Annotated[str | None, QueryParameter(description="subtype code")] = None,
+        district: Annotated[
+            str | None, QueryParameter(description="GB/T 2260 code: 120101")
+        ] = None,
+        status: Annotated[
+            str | None, QueryParameter(description="status, e.g. active, revoked")
+        ] = None,
+        industry: Annotated[str | None, QueryParameter(description="industry code")] = None,
+        q: Annotated[
+            str | None, QueryParameter(description="name, number, enterprise, USCC")
+        ] = None,
+        page: Annotated[int, QueryParameter(ge=1, description="page number, from 1")] = 1,
         page_size: Annotated[
-            int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")
+            int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")
         ] = DEFAULT_PAGE_SIZE,
-        lang: Annotated[str, Parameter(description="zh or en for labels")] = "zh",
+        lang: Annotated[str, QueryParameter(description="zh or en for labels")] = "zh",
     ) -> schemas.EntryPage:
         filters = EntryFilters(register, subtype, district, status, industry, q)
         items, total = await entry_service.list_entries(filters, page, page_size)
@@ -68,7 +76,9 @@ class EntriesController(Controller):
             404: ResponseSpec(data_container=schemas.ErrorBody, description="No such entry")
         },
     )
-    async def get_entry(self, entry_no: str, lang: str = "zh") -> schemas.EntryDetailOut:
+    async def get_entry(
+        self, entry_no: FromPath[str], lang: FromQuery[str] = "zh"
+    ) -> schemas.EntryDetailOut:
         detail = await entry_service.get_entry_detail(entry_no)
         return schemas.detail_out(detail, await get_catalog(), lang)
 
@@ -93,7 +103,9 @@ class VerifyController(Controller):
             )
         },
     )
-    async def verify(self, token: str, lang: str = "zh") -> Response[schemas.VerifyResult]:
+    async def verify(
+        self, token: FromPath[str], lang: FromQuery[str] = "zh"
+    ) -> Response[schemas.VerifyResult]:
         verdict = await verification.verify(token)
         zh, en = verification.verdict_message(verdict)
         snap = verdict.snapshot

@@ -35,7 +35,8 @@ async def upsert_enterprise(
         raise ServiceError("请填写企业名称。", "The enterprise name is required.", field="name")
     if district_code and district_code not in DISTRICTS_BY_CODE:
         raise ServiceError(
-            f"未知的区代码：{district_code}。", f"Unknown district code: {district_code}.",
+            f"未知的区代码：{district_code}。",
+            f"Unknown district code: {district_code}.",
             field="district_code",
         )
     row = await Enterprise.objects().get(Enterprise.uscc == check.code)

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from registry import statuses
-from registry.db import write_transaction
+from registry.db import is_postgres, write_transaction
 from registry.districts import DISTRICTS_BY_CODE
 from registry.services import cache
 from registry.services.codes import token_for_authorised_user, token_for_entry
@@ -169,6 +169,10 @@ def _entry_record(row: dict[str, Any], catalog: Catalog, on: dt.date) -> EntryRe
     )
 
 
+def _ids(rows: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    return [(r["register"], r["subtype"]) for r in rows]
+
+
 def _status_condition(status: str, on: dt.date):
     not_past = Entry.valid_until.is_null() | (Entry.valid_until >= on)
     if status in statuses.VALID_STATUSES:
@@ -176,6 +180,11 @@ def _status_condition(status: str, on: dt.date):
     if status == statuses.EXPIRED:
         return Entry.status.is_in(list(statuses.VALID_STATUSES)) & (Entry.valid_until < on)
     return Entry.status == status
+
+
+def _contains(column, pattern: str):
+    """Case-insensitive substring match on both databases (SQLite's LIKE already is)."""
+    return column.ilike(pattern) if is_postgres() else column.like(pattern)
 
 
 async def validate_filters(filters: EntryFilters) -> None:
@@ -241,15 +250,21 @@ async def list_entries(
         conditions.append(_status_condition(filters.status, on))
     q = (filters.q or "").strip()
     if q:
-        # Substring match for now; a real index comes with the search work.
-        pattern = "%" + q.replace("%", "").replace("_", "") + "%"
+        # Substring match for now; a real index comes with the search work.  LIKE
+        # wildcards typed by a user are dropped; nothing left means nothing matches.
+        term = q.replace("%", "").replace("_", "").strip()
+        pattern = "%" + term + "%"
         upper = pattern.upper()  # numbers and credit codes are stored upper case
         conditions.append(
-            Entry.name.like(pattern)
-            | Entry.name_en.like(pattern)
-            | Entry.entry_no.like(upper)
-            | Entry.enterprise.name.like(pattern)
-            | Entry.enterprise.uscc.like(upper)
+            (
+                _contains(Entry.name, pattern)
+                | _contains(Entry.name_en, pattern)
+                | Entry.entry_no.like(upper)
+                | _contains(Entry.enterprise.name, pattern)
+                | Entry.enterprise.uscc.like(upper)
+            )
+            if term
+            else (Entry.id < 0)
         )
     query = Entry.select(*_ENTRY_COLUMNS)
     count_query = Entry.count()
@@ -257,10 +272,13 @@ async def list_entries(
         query = query.where(condition)
         count_query = count_query.where(condition)
     rows = await (
-        query.order_by(Entry.register).order_by(Entry.entry_no)
-        .limit(page_size).offset((page - 1) * page_size)
+        query.order_by(Entry.register)
+        .order_by(Entry.entry_no)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
     )
     total = await count_query
+    catalog = await get_catalog(_ids(rows))
     return [_entry_record(r, catalog, on) for r in rows], total
 
 
@@ -268,12 +286,12 @@ async def get_entry(entry_no: str) -> EntryRecord:
     rows = await Entry.select(*_ENTRY_COLUMNS).where(Entry.entry_no == entry_no)
     if not rows:
         raise NotFound(f"未找到编号为 {entry_no} 的登记。", f"No entry numbered {entry_no}.")
-    return _entry_record(rows[0], await get_catalog(), today())
+    return _entry_record(rows[0], await get_catalog(_ids(rows)), today())
 
 
 async def get_entry_by_id(entry_id: int) -> EntryRecord | None:
     rows = await Entry.select(*_ENTRY_COLUMNS).where(Entry.id == entry_id)
-    return _entry_record(rows[0], await get_catalog(), today()) if rows else None
+    return _entry_record(rows[0], await get_catalog(_ids(rows)), today()) if rows else None
 
 
 async def load_history(entry_id: int) -> list[HistoryRecord]:
@@ -370,9 +388,7 @@ class NewEntry:
     is_demo: bool = False
 
 
-def validate_extra(
-    subtype: SubtypeInfo, values: dict[str, Any], on: dt.date
-) -> dict[str, Any]:
+def validate_extra(subtype: SubtypeInfo, values: dict[str, Any], on: dt.date) -> dict[str, Any]:
     """Check and convert the subtype's typed extra fields; unknown keys are refused."""
     known = {f.key: f for f in subtype.extra_fields}
     unknown = sorted(set(values) - set(known))
@@ -458,13 +474,19 @@ def _convert_field(f, raw: Any, on: dt.date) -> Any:
 def add_years(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+    except ValueError:  # 29 February: the anniversary in a common year is 1 March
+        return dt.date(day.year + years, 3, 1)
 
 
 async def _next_number(subtype: SubtypeInfo, valid_from: dt.date, district_code: str) -> str:
-    existing = await Entry.count().where(Entry.subtype == subtype.id)
-    seq = existing + 1
+    """The next free number; ``{seq}`` restarts each year when the format shows the year."""
+    same_series = Entry.count().where(Entry.subtype == subtype.id)
+    if "{year" in subtype.number_format or "{yy" in subtype.number_format:
+        year = valid_from.year
+        same_series = same_series.where(
+            (Entry.valid_from >= dt.date(year, 1, 1)) & (Entry.valid_from < dt.date(year + 1, 1, 1))
+        )
+    seq = await same_series + 1
     while True:
         number = subtype.number_format.format(
             year=valid_from.year,
@@ -488,7 +510,8 @@ async def create_entry(new: NewEntry, signed_by: str, reason: str = "") -> Entry
         raise ServiceError("请填写品牌或产品名称。", "The name is required.", field="name")
     if new.district_code and new.district_code not in DISTRICTS_BY_CODE:
         raise ServiceError(
-            f"未知的区代码：{new.district_code}。", f"Unknown district {new.district_code}.",
+            f"未知的区代码：{new.district_code}。",
+            f"Unknown district {new.district_code}.",
             field="district_code",
         )
     industry_codes = {i["code"] for i in register.industries}
@@ -504,7 +527,8 @@ async def create_entry(new: NewEntry, signed_by: str, reason: str = "") -> Entry
         valid_until = add_years(new.valid_from, subtype.validity_years) - dt.timedelta(days=1)
     if valid_until is not None and valid_until < new.valid_from:
         raise ServiceError(
-            "有效期截止日不能早于起始日。", "valid_until cannot be before valid_from.",
+            "有效期截止日不能早于起始日。",
+            "valid_until cannot be before valid_from.",
             field="valid_until",
         )
     if "{free}" in subtype.number_format and not new.entry_no:

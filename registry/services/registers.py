@@ -7,11 +7,14 @@ reloaded whenever a register changes through this process.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 from registry.db import write_transaction
+from registry.settings import get_settings
 from registry.tables import Register, Subtype
 
 DEFINITION_FILE = "registers.json"
@@ -86,6 +89,7 @@ class Catalog:
 
 
 _catalog: Catalog | None = None
+_loaded_at = 0.0
 
 
 def load_definitions() -> dict[str, Any]:
@@ -150,11 +154,23 @@ def invalidate_catalog() -> None:
     _catalog = None
 
 
-async def get_catalog() -> Catalog:
-    global _catalog
-    if _catalog is None:
-        _catalog = await _load_catalog()
-    return _catalog
+async def get_catalog(must_know: Iterable[tuple[int, int]] = ()) -> Catalog:
+    """The catalogue, re-read when another process may have changed it.
+
+    Changes through this process invalidate at once; otherwise it is re-read after the
+    same TTL as verification snapshots, or at once when a row names a register or
+    subtype id (``must_know``: (register_id, subtype_id) pairs) it does not know yet."""
+    global _catalog, _loaded_at
+    now = time.monotonic()
+    catalog = _catalog
+    stale = catalog is None or now - _loaded_at > get_settings().verify_cache_ttl
+    if not stale and catalog is not None:
+        stale = any(r not in catalog.by_id or s not in catalog.subtypes_by_id for r, s in must_know)
+    if stale:
+        catalog = await _load_catalog()
+        _catalog, _loaded_at = catalog, now
+    assert catalog is not None
+    return catalog
 
 
 async def _load_catalog() -> Catalog:

@@ -120,18 +120,14 @@ async def _load(token: tokens.Token) -> Snapshot | None:
         entry = await get_entry_by_id(user.entry_id)
         if entry is None:
             return None
-        history = [
-            h for h in await load_history(entry.id) if h.user_no in (None, user.user_no)
-        ]
+        history = [h for h in await load_history(entry.id) if h.user_no in (None, user.user_no)]
         return Snapshot(entry, user, tuple(history))
     # Per-item codes (serialized batches) are not issued yet.
     return None
 
 
 NOT_GENUINE_ZH = "这不是本名录签发的真实代码：可能是伪造的，也可能是输入有误。"
-NOT_GENUINE_EN = (
-    "This is not a genuine code issued by the registry: it may be forged, or mistyped."
-)
+NOT_GENUINE_EN = "This is not a genuine code issued by the registry: it may be forged, or mistyped."
 
 
 def verdict_message(verdict: Verdict) -> tuple[str, str]:

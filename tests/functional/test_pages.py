@@ -230,6 +230,18 @@ def test_verification_page_for_each_status(demo_items, client, status, zh):
     assert item["entry_no"] in response.text
 
 
+def test_conditional_pass_shows_its_deadline(demo_items, client):
+    item = next(i for i in demo_items.values() if i["status"] == "conditional")
+    detail = client.get(f"/api/v1/entries/{item['entry_no']}").json()
+    deadline = detail["condition_deadline"]
+    assert deadline
+    year, month, day = (int(x) for x in deadline.split("-"))
+    page = client.get(f"/V/{token_of(item['verify_url'])}")
+    assert 'data-result="valid_with_conditions"' in page.text
+    assert f"{year}年{month}月{day}日" in text_of(page)
+    assert detail["status_reason"] in text_of(page)
+
+
 def test_authorised_user_page_shows_the_user(demo_items, client):
     gi = client.get("/api/v1/entries/DEMO-GI-TM-0001").json()
     user = next(u for u in gi["authorised_users"] if u["status"] == "suspended")
@@ -239,6 +251,10 @@ def test_authorised_user_page_shows_the_user(demo_items, client):
     text = text_of(response)
     assert user["enterprise"]["uscc"] in text and user["user_no"] in text
     assert user["status_reason"] in text
+    # Its history is the GI's and this user's, not the other users'.
+    for other in gi["authorised_users"]:
+        if other["user_no"] != user["user_no"]:
+            assert other["user_no"] not in text
 
 
 def test_forged_code_page_is_404_and_explains_what_to_do(demo_items, client):
@@ -435,3 +451,14 @@ def test_home_counts_entries_per_register(demo_items, client):
         assert block and f"{n} 条登记" in block.group(1), code
     # The closed register says so.
     assert "停止名牌产品新的认定" in response.text
+
+
+def test_what_was_typed_is_shown_escaped(demo_db, client):
+    evil = "<img src=x onerror=alert(1)>"  # no slash: it reaches the /V/{token} page
+    page = client.get(f"/V/{evil}")
+    assert page.status_code == 404
+    assert 'data-result="not_genuine"' in page.text
+    assert evil not in page.text and "&lt;img src=x onerror=alert(1)&gt;" in page.text
+    form = client.get("/verify", params={"code": evil})
+    assert form.status_code == 400
+    assert evil not in form.text

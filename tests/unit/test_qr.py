@@ -44,8 +44,9 @@ def qr_env(monkeypatch):
 
 @pytest.fixture(scope="session")
 def zbarimg() -> str:
-    path = shutil.which("zbarimg") or ("/usr/bin/zbarimg" if os.path.exists("/usr/bin/zbarimg")
-                                       else None)
+    path = shutil.which("zbarimg") or (
+        "/usr/bin/zbarimg" if os.path.exists("/usr/bin/zbarimg") else None
+    )
     if path is None:
         message = (
             "zbarimg not found: install the Debian package zbar-tools to decode QR codes "

@@ -38,7 +38,13 @@ EXPECTED_RULES = {
 
 def test_vocabulary():
     assert set(ALL_STATUSES) == {
-        "active", "conditional", "suspended", "revoked", "withdrawn", "expired", "removed"
+        "active",
+        "conditional",
+        "suspended",
+        "revoked",
+        "withdrawn",
+        "expired",
+        "removed",
     }
     assert "expired" not in STORED_STATUSES  # computed, never stored
     assert set(STORED_STATUSES) == set(ALL_STATUSES) - {"expired"}
@@ -48,8 +54,9 @@ def test_vocabulary():
     assert statuses.NOT_GENUINE_RESULT not in results
     for status, label in statuses.LABELS.items():
         assert label.zh and label.en and label.verdict_zh and label.verdict_en
-        assert label.tone == ("ok" if status == "active" else
-                              "warn" if status == "conditional" else "bad")
+        assert label.tone == (
+            "ok" if status == "active" else "warn" if status == "conditional" else "bad"
+        )
 
 
 def test_actions_cover_the_expected_rules():
@@ -149,8 +156,9 @@ def test_unknown_action():
 @pytest.mark.parametrize("action_name", sorted(set(EXPECTED_RULES) - {"pass_with_conditions"}))
 def test_other_actions_need_no_deadline(action_name):
     status = sorted(EXPECTED_RULES[action_name][0])[0]
-    assert check_transition(action_name, status, "reason", TODAY).to_status == (
-        EXPECTED_RULES[action_name][1]
+    assert (
+        check_transition(action_name, status, "reason", TODAY).to_status
+        == (EXPECTED_RULES[action_name][1])
     )
 
 

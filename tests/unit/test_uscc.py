@@ -168,9 +168,7 @@ def test_bad_characters(raw, bad):
     assert bad in result.message_en
 
 
-@pytest.mark.parametrize(
-    "first17", ["91A50100M000100Y4", "9135010BM000100Y4", "91ABCDEFM000100Y4"]
-)
+@pytest.mark.parametrize("first17", ["91A50100M000100Y4", "9135010BM000100Y4", "91ABCDEFM000100Y4"])
 def test_division_code_must_be_digits(first17):
     # Even with a correct check character the code is not well formed.
     code = first17 + ref_check(first17)
