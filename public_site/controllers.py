@@ -7,19 +7,22 @@ call a service and pick a template.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote_plus
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
+from markupsafe import escape
 
-from public_site.rendering import page, query_with, request_lang
+from public_site.rendering import page, query_with, render, request_lang
 from registry import i18n, tokens
 from registry.services import codes, verification
 from registry.services import entries as entry_service
 from registry.services.entries import EntryFilters
 from registry.services.errors import ServiceError
 from registry.services.registers import get_catalog
+from registry.settings import get_settings
 from registry.tables import Entry
 
 PAGE_SIZE = 20
@@ -124,6 +127,28 @@ async def _listing(request: Request, template: str, filters: EntryFilters, page_
     )
 
 
+_TOKEN_MARK = "ZZTOKENMARKZZ"
+_PATH_MARK = "ZZPATHMARKZZ"
+_not_genuine_pages: dict[tuple[str, str], str] = {}
+
+
+def not_genuine_html(request: Request, lang: str, token: str) -> str:
+    """The 404 page, rendered once per language and path prefix; the token is filled in.
+
+    Forged tokens are chosen by whoever sends them, so they never become cache keys:
+    only the two languages and the two spellings of the prefix (/V/, /v/) do.
+    """
+    if set(request.query_params) - {"lang"} or get_settings().debug:
+        return render(request, "not_genuine.html", token=token)
+    key = (lang, request.url.path[:3])
+    html = _not_genuine_pages.get(key)
+    if html is None:
+        html = _not_genuine_pages[key] = render(
+            request, "not_genuine.html", back=key[1] + _PATH_MARK, token=_TOKEN_MARK
+        )
+    return html.replace(_PATH_MARK, quote_plus(token)).replace(_TOKEN_MARK, str(escape(token)))
+
+
 class VerifyController(Controller):
     path = "/"
     include_in_schema = False
@@ -146,23 +171,35 @@ class VerifyController(Controller):
         )
 
     @get(["/V/{token:str}", "/v/{token:str}"], name="verify.page")
-    async def verify_page(self, request: Request, token: FromPath[str]) -> Template:
+    async def verify_page(self, request: Request, token: FromPath[str]) -> Response:
         verdict = await verification.verify(token)
+        lang = request_lang(request)
         if verdict.snapshot is None:
             # Not issued by us (or mistyped): 404, decided by the MAC alone.
-            return page(request, "not_genuine.html", status_code=404, token=token)
-        catalog = await get_catalog()
-        entry = verdict.snapshot.entry
-        return page(
-            request,
-            "verify.html",
-            verdict=verdict,
-            snap=verdict.snapshot,
-            entry=entry,
-            register=catalog.by_code[entry.register_code],
-            subtype=catalog.subtypes_by_code[entry.subtype_code],
-            message=verification.verdict_message(verdict),
-        )
+            html = not_genuine_html(request, lang, token)
+            return Response(html, status_code=404, media_type=MediaType.HTML)
+        # The rendered page is kept on the snapshot, so it expires and is dropped with
+        # it.  Only genuine tokens get here: a forger cannot fill this cache.  The
+        # verdict is part of the key: a listing that expires overnight re-renders.
+        pages = verdict.snapshot.pages
+        key = (request.url.path, lang, verdict.result, verdict.status, verdict.decided_by)
+        html = pages.get(key)
+        if html is None:
+            catalog = await get_catalog()
+            entry = verdict.snapshot.entry
+            html = render(
+                request,
+                "verify.html",
+                verdict=verdict,
+                snap=verdict.snapshot,
+                entry=entry,
+                register=catalog.by_code[entry.register_code],
+                subtype=catalog.subtypes_by_code[entry.subtype_code],
+                message=verification.verdict_message(verdict),
+            )
+            if not set(request.query_params) - {"lang"} and not get_settings().debug:
+                pages[key] = html
+        return Response(html, media_type=MediaType.HTML)
 
     @get("/qr/{filename:str}", name="qr.image")
     async def qr_image(self, filename: FromPath[str]) -> Response:

@@ -100,7 +100,13 @@ def create_app() -> Litestar:
             HTTPException: handle_http_error,
             NotFoundException: handle_http_error,
         },
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        compression_config=CompressionConfig(
+            backend="gzip",
+            minimum_size=1024,
+            # Verification pages are ~2 KB: they fit the first TCP round trip anyway,
+            # and gzip would cost more per scan than the whole page render.
+            exclude=["^/[Vv]/"],
+        ),
         on_startup=[start_pool],
         on_shutdown=[close_pool],
         debug=settings.debug,

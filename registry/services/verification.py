@@ -10,8 +10,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from registry import statuses, tokens
 from registry.services import cache
@@ -34,6 +35,8 @@ class Snapshot:
     entry: EntryRecord
     user: AuthorisedUserRecord | None
     history: tuple[HistoryRecord, ...]
+    #: Pages rendered from this snapshot by the public site; they expire with it.
+    pages: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -101,10 +104,28 @@ async def _snapshot(token: tokens.Token) -> Snapshot | None:
     hit = cache.get(key, ttl)
     if hit is not None:
         return None if hit is _MISSING else hit
-    generation = cache.generation()
-    snapshot = await _load(token)
-    cache.put(key, _MISSING if snapshot is None else snapshot, generation)
-    return snapshot
+    # Single flight: when a snapshot expires under load, one request reads the
+    # database and the others wait for it, instead of all of them reading at once.
+    pending = _loading.get(key)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    future = asyncio.get_running_loop().create_future()
+    _loading[key] = future
+    try:
+        generation = cache.generation()
+        snapshot = await _load(token)
+        cache.put(key, _MISSING if snapshot is None else snapshot, generation)
+        future.set_result(snapshot)
+        return snapshot
+    except BaseException as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved: no "exception never retrieved" without waiters
+        raise
+    finally:
+        del _loading[key]
+
+
+_loading: dict[tuple[int, int], asyncio.Future] = {}
 
 
 async def _load(token: tokens.Token) -> Snapshot | None:
