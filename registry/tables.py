@@ -122,4 +122,49 @@ class StatusChange(Table, tablename="status_change"):
     signed_by = Varchar(length=100)
 
 
-ALL_TABLES = [Register, Subtype, Enterprise, Entry, AuthorisedUser, StatusChange]
+
+
+class StaffUser(Table, tablename="staff_user"):
+    """A certification-staff account (separate from enterprise accounts)."""
+
+    username = Varchar(length=64, unique=True, index=True)
+    display_name = Varchar(length=100, default="")
+    role = Varchar(length=16)  # clerk, reviewer, approver, admin
+    password_hash = Varchar(length=200)
+    totp_secret = Varchar(length=64, null=True, default=None)
+    is_active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    password_changed_at = Timestamptz(default=TimestamptzNow())
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class AuditEvent(Table, tablename="audit_event"):
+    """One change to registry data, chained to the previous event by its hash.
+
+    ``hash`` = SHA-256 over the previous event's hash and this event's canonical JSON,
+    so changing or deleting any stored event breaks every hash after it."""
+
+    seq = Integer(unique=True, index=True)
+    at = Timestamptz(default=TimestamptzNow())
+    actor = Varchar(length=100)
+    actor_role = Varchar(length=16, default="")
+    action = Varchar(length=64, index=True)  # e.g. entry.suspend
+    target_type = Varchar(length=32, default="")
+    target_id = Varchar(length=100, default="", index=True)
+    client_addr = Varchar(length=64, default="")
+    before = Text(default="null")
+    after = Text(default="null")
+    prev_hash = Varchar(length=64)
+    hash = Varchar(length=64)
+
+
+ALL_TABLES = [
+    Register,
+    Subtype,
+    Enterprise,
+    Entry,
+    AuthorisedUser,
+    StatusChange,
+    StaffUser,
+    AuditEvent,
+]
