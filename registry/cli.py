@@ -101,6 +101,118 @@ async def _sample_verify_url() -> str | None:
     return verify_url(token_for_entry(row["id"])) if row else None
 
 
+def cli_actor():
+    import getpass
+
+    from registry.services.actors import Actor
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in some containers
+        user = "unknown"
+    return Actor.system(f"cli:{user}", client_addr="local")
+
+
+def _read_password(args: argparse.Namespace, prompt: str) -> str:
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"{prompt}: ")
+    if getpass.getpass("再输入一次 / again: ") != first:
+        raise ValueError("两次输入的密码不一致 / the passwords differ")
+    return first
+
+
+def cmd_staff_create(args: argparse.Namespace) -> int:
+    from registry.roles import role_label
+    from registry.services import staff
+    from registry.services.schema import migrate
+
+    password = _read_password(args, "密码 / password")
+
+    async def go():
+        await migrate()
+        return await staff.create_staff(
+            args.username, args.role, password, cli_actor(), display_name=args.display_name
+        )
+
+    info = _run(go())
+    print(
+        f"已创建工作人员账号 {info.username}（{role_label(info.role, 'zh')}）/ "
+        f"created staff account {info.username} ({role_label(info.role, 'en')})"
+    )
+    return 0
+
+
+def cmd_staff_list(args: argparse.Namespace) -> int:
+    from registry.roles import role_label
+    from registry.services import staff
+    from registry.services.schema import migrate
+
+    async def go():
+        await migrate()
+        return await staff.list_staff()
+
+    rows = _run(go())
+    if not rows:
+        print(
+            "尚无工作人员账号 / no staff accounts yet: registry staff create --username U --role R"
+        )
+    for info in rows:
+        flags = []
+        if info.totp_enabled:
+            flags.append("TOTP")
+        if not info.is_active:
+            flags.append("停用/disabled")
+        print(
+            f"{info.username:<24} {role_label(info.role, 'en'):<14} {info.display_name}"
+            + (f"  [{', '.join(flags)}]" if flags else "")
+        )
+    return 0
+
+
+def cmd_staff_password(args: argparse.Namespace) -> int:
+    from registry.services import staff
+
+    password = _read_password(args, "新密码 / new password")
+    _run(staff.set_password(args.username, password, cli_actor()))
+    print(f"已重设 {args.username} 的密码 / password reset for {args.username}")
+    return 0
+
+
+def cmd_staff_totp(args: argparse.Namespace) -> int:
+    from registry import totp
+    from registry.services import staff
+    from registry.settings import get_settings
+
+    secret = _run(staff.enable_totp(args.username, cli_actor()))
+    issuer = get_settings().city_name_en + " brand registry"
+    print("动态验证码已启用；请在验证器应用中添加（只显示一次）/ TOTP enabled; add it to an")
+    print("authenticator app (shown once):")
+    print(f"  secret: {secret}")
+    print(f"  uri:    {totp.provisioning_uri(secret, args.username, issuer)}")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from registry.services import audit
+
+    check = _run(audit.verify_chain())
+    if check.ok:
+        print(
+            f"审计日志完整：{check.events} 条事件，链头 {check.head_hash}\n"
+            f"Audit log intact: {check.events} events, head {check.head_hash}"
+        )
+        return 0
+    print(
+        f"审计日志被改动：第 {check.bad_seq} 条事件（id {check.bad_id}）不符：{check.problem}\n"
+        f"Audit log BROKEN at event seq {check.bad_seq} (id {check.bad_id}): {check.problem}",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="registry",
@@ -114,6 +226,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="load demo data (idempotent)")
     p.set_defaults(func=cmd_demo)
+
+    staff_parser = sub.add_parser("staff", help="staff accounts")
+    staff_sub = staff_parser.add_subparsers(dest="staff_command", required=True)
+    from registry.roles import ROLES
+
+    p = staff_sub.add_parser("create", help="create a staff account")
+    p.add_argument("--username", required=True)
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--display-name", default="", help="the name shown as signer")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.set_defaults(func=cmd_staff_create)
+    p = staff_sub.add_parser("list", help="list staff accounts")
+    p.set_defaults(func=cmd_staff_list)
+    p = staff_sub.add_parser("set-password", help="reset a staff member's password")
+    p.add_argument("--username", required=True)
+    p.add_argument("--password-stdin", action="store_true")
+    p.set_defaults(func=cmd_staff_password)
+    p = staff_sub.add_parser("totp", help="enable a TOTP second factor for an account")
+    p.add_argument("--username", required=True)
+    p.set_defaults(func=cmd_staff_totp)
+
+    audit_parser = sub.add_parser("audit", help="the tamper-evident audit log")
+    audit_sub = audit_parser.add_subparsers(dest="audit_command", required=True)
+    p = audit_sub.add_parser(
+        "verify", help="check the hash chain; exit 1 naming the first bad event"
+    )
+    p.set_defaults(func=cmd_audit_verify)
 
     p = sub.add_parser("serve", help="migrate, then serve the registry")
     p.add_argument("--host", default="127.0.0.1")

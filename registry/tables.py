@@ -122,8 +122,6 @@ class StatusChange(Table, tablename="status_change"):
     signed_by = Varchar(length=100)
 
 
-
-
 class StaffUser(Table, tablename="staff_user"):
     """A certification-staff account (separate from enterprise accounts)."""
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from registry.db import write_transaction
 from registry.districts import DISTRICTS_BY_CODE
+from registry.services import audit, cache
+from registry.services.actors import Actor, as_actor, require
 from registry.services.errors import ServiceError
 from registry.tables import Enterprise
 from registry.uscc import check_uscc
@@ -16,11 +19,16 @@ async def upsert_enterprise(
     name_en: str = "",
     confirmed_by: str | None = None,
     is_demo: bool = False,
+    actor: Actor | str = "system",
 ) -> Enterprise:
     """Create the enterprise, or update its details if the code is already known.
 
     A well-formed code with a wrong check character (early pilot regions) is kept
     only when a staff member confirms it (``confirmed_by``)."""
+    actor = as_actor(actor)
+    require(actor, "enterprise.edit")
+    if confirmed_by:
+        require(actor, "enterprise.confirm_uscc")
     check = check_uscc(uscc)
     if not check.well_formed:
         raise ServiceError(check.message_zh, check.message_en, field="uscc")
@@ -39,18 +47,37 @@ async def upsert_enterprise(
             f"Unknown district code: {district_code}.",
             field="district_code",
         )
-    row = await Enterprise.objects().get(Enterprise.uscc == check.code)
-    if row is None:
-        row = Enterprise(uscc=check.code)
-    row.name = name.strip()
-    row.name_en = name_en.strip()
-    row.district_code = district_code
-    row.address = address.strip()
-    row.uscc_checksum_ok = check.checksum_ok
-    row.uscc_confirmed_by = None if check.checksum_ok else confirmed_by
-    row.is_demo = is_demo
-    await row.save()
+    async with write_transaction():
+        row = await Enterprise.objects().get(Enterprise.uscc == check.code)
+        before = _view(row) if row is not None else None
+        if row is None:
+            row = Enterprise(uscc=check.code)
+        row.name = name.strip()
+        row.name_en = name_en.strip()
+        row.district_code = district_code
+        row.address = address.strip()
+        row.uscc_checksum_ok = check.checksum_ok
+        row.uscc_confirmed_by = None if check.checksum_ok else confirmed_by
+        row.is_demo = is_demo
+        after = _view(row)
+        if after != before:
+            await row.save()
+            action = "enterprise.create" if before is None else "enterprise.update"
+            await audit.record(actor, action, "enterprise", check.code, before, after)
+    cache.invalidate_all()
     return row
+
+
+def _view(row: Enterprise) -> dict:
+    return {
+        "uscc": row.uscc,
+        "name": row.name,
+        "name_en": row.name_en,
+        "district_code": row.district_code,
+        "address": row.address,
+        "uscc_checksum_ok": row.uscc_checksum_ok,
+        "uscc_confirmed_by": row.uscc_confirmed_by,
+    }
 
 
 async def get_enterprise_by_uscc(uscc: str) -> Enterprise | None:

@@ -15,10 +15,11 @@ from typing import Any
 from registry import statuses
 from registry.db import is_postgres, write_transaction
 from registry.districts import DISTRICTS_BY_CODE
-from registry.services import cache
+from registry.services import audit, cache
+from registry.services.actors import Actor, as_actor, require
 from registry.services.codes import token_for_authorised_user, token_for_entry
 from registry.services.errors import Conflict, NotFound, ServiceError
-from registry.services.registers import Catalog, SubtypeInfo, get_catalog
+from registry.services.registers import Catalog, RegisterInfo, SubtypeInfo, get_catalog
 from registry.tables import AuthorisedUser, Enterprise, Entry, StatusChange
 
 DEFAULT_PAGE_SIZE = 20
@@ -499,38 +500,87 @@ async def _next_number(subtype: SubtypeInfo, valid_from: dt.date, district_code:
         seq += 1
 
 
-async def create_entry(new: NewEntry, signed_by: str, reason: str = "") -> EntryRecord:
-    """Validate and create an active entry with its first history row, all or nothing."""
-    catalog = await get_catalog()
-    subtype = catalog.subtypes_by_code.get(new.subtype)
-    if subtype is None:
-        raise ServiceError(f"未知的类别：{new.subtype}。", f"Unknown subtype {new.subtype}.")
-    register = catalog.by_code[subtype.register_code]
-    if not new.name.strip():
+def _validate_common(
+    register: RegisterInfo,
+    subtype: SubtypeInfo,
+    name: str,
+    district_code: str,
+    industry: str,
+    extra: dict[str, Any],
+    valid_from: dt.date,
+    valid_until: dt.date | None,
+) -> tuple[dict[str, Any], dt.date | None]:
+    """Rules shared by create, edit and import; returns (clean extra, valid_until)."""
+    if not name.strip():
         raise ServiceError("请填写品牌或产品名称。", "The name is required.", field="name")
-    if new.district_code and new.district_code not in DISTRICTS_BY_CODE:
+    if district_code and district_code not in DISTRICTS_BY_CODE:
         raise ServiceError(
-            f"未知的区代码：{new.district_code}。",
-            f"Unknown district {new.district_code}.",
+            f"未知的区代码：{district_code}。应为120101至120119之间的行政区划代码。",
+            f"Unknown district {district_code}. Use a GB/T 2260 code such as 120101.",
             field="district_code",
         )
     industry_codes = {i["code"] for i in register.industries}
-    if new.industry and new.industry not in industry_codes:
+    if industry and industry not in industry_codes:
         raise ServiceError(
-            f"未知的行业类别：{new.industry}。可选：{', '.join(sorted(industry_codes))}",
-            f"Unknown industry {new.industry}. Valid: {', '.join(sorted(industry_codes))}",
+            f"未知的行业类别：{industry}。可选：{', '.join(sorted(industry_codes))}",
+            f"Unknown industry {industry}. Valid: {', '.join(sorted(industry_codes))}",
             field="industry",
         )
-    extra = validate_extra(subtype, new.extra, today())
-    valid_until = new.valid_until
+    clean = validate_extra(subtype, extra, today())
     if valid_until is None and subtype.validity_years:
-        valid_until = add_years(new.valid_from, subtype.validity_years) - dt.timedelta(days=1)
-    if valid_until is not None and valid_until < new.valid_from:
+        valid_until = add_years(valid_from, subtype.validity_years) - dt.timedelta(days=1)
+    if valid_until is not None and valid_until < valid_from:
         raise ServiceError(
             "有效期截止日不能早于起始日。",
             "valid_until cannot be before valid_from.",
             field="valid_until",
         )
+    return clean, valid_until
+
+
+def audit_view(row: Entry) -> dict[str, Any]:
+    """The fields an audit event records for an entry (before/after)."""
+    return {
+        "entry_no": row.entry_no,
+        "name": row.name,
+        "name_en": row.name_en,
+        "subtype": row.subtype,
+        "enterprise": row.enterprise,
+        "district_code": row.district_code,
+        "industry": row.industry,
+        "authority_zh": row.authority_zh,
+        "authority_en": row.authority_en,
+        "valid_from": row.valid_from,
+        "valid_until": row.valid_until,
+        "status": row.status,
+        "status_reason": row.status_reason,
+        "condition_deadline": row.condition_deadline,
+        "extra": _loads(row.extra),
+        "description": row.description,
+    }
+
+
+async def create_entry(new: NewEntry, signed_by: Actor | str, reason: str = "") -> EntryRecord:
+    """Validate and create an active entry with its first history row, all or nothing."""
+    actor = as_actor(signed_by)
+    require(actor, "entry.create")
+    catalog = await get_catalog()
+    subtype = catalog.subtypes_by_code.get(new.subtype)
+    if subtype is None:
+        raise ServiceError(
+            f"未知的类别：{new.subtype}。", f"Unknown subtype {new.subtype}.", field="subtype"
+        )
+    register = catalog.by_code[subtype.register_code]
+    extra, valid_until = _validate_common(
+        register,
+        subtype,
+        new.name,
+        new.district_code,
+        new.industry,
+        new.extra,
+        new.valid_from,
+        new.valid_until,
+    )
     if "{free}" in subtype.number_format and not new.entry_no:
         raise ServiceError(
             "该类别的证书编号由发证机构给出，请填写证书编号。",
@@ -547,7 +597,11 @@ async def create_entry(new: NewEntry, signed_by: str, reason: str = "") -> Entry
     async with write_transaction():
         entry_no = new.entry_no or await _next_number(subtype, new.valid_from, new.district_code)
         if await Entry.exists().where(Entry.entry_no == entry_no):
-            raise Conflict(f"编号 {entry_no} 已存在。", f"Entry number {entry_no} already exists.")
+            raise Conflict(
+                f"编号 {entry_no} 已存在。",
+                f"Entry number {entry_no} already exists.",
+                field="entry_no",
+            )
         row = Entry(
             entry_no=entry_no,
             register=register.id,
@@ -572,9 +626,86 @@ async def create_entry(new: NewEntry, signed_by: str, reason: str = "") -> Entry
             from_status=None,
             to_status=statuses.ACTIVE,
             reason=reason or "认定登记",
-            signed_by=signed_by,
+            signed_by=actor.signature,
             changed_at=_at(new.valid_from),
         ).save()
+        await audit.record(actor, "entry.create", "entry", entry_no, None, audit_view(row))
+    cache.invalidate_all()
+    return await get_entry(entry_no)
+
+
+@dataclass
+class EntryChanges:
+    """What staff may edit on an existing entry (status goes through the actions)."""
+
+    name: str
+    name_en: str
+    district_code: str
+    industry: str
+    valid_from: dt.date
+    valid_until: dt.date | None
+    extra: dict[str, Any]
+    description: str
+    authority_zh: str
+    authority_en: str
+    enterprise_uscc: str | None = None
+
+
+async def update_entry(entry_no: str, changes: EntryChanges, signed_by: Actor | str) -> EntryRecord:
+    """Edit an entry's details with the same rules as creation; nothing is written on error."""
+    actor = as_actor(signed_by)
+    require(actor, "entry.edit")
+    catalog = await get_catalog()
+    async with write_transaction():
+        row = await Entry.objects().get(Entry.entry_no == entry_no)
+        if row is None:
+            raise NotFound(f"未找到编号为 {entry_no} 的登记。", f"No entry numbered {entry_no}.")
+        subtype = catalog.subtypes_by_id[row.subtype]
+        register = catalog.by_code[subtype.register_code]
+        # An explicit end date stays; an empty one means "the subtype's term" again.
+        extra, valid_until = _validate_common(
+            register,
+            subtype,
+            changes.name,
+            changes.district_code,
+            changes.industry,
+            changes.extra,
+            changes.valid_from,
+            changes.valid_until,
+        )
+        before = audit_view(row)
+        if changes.enterprise_uscc:
+            enterprise = await Enterprise.objects().get(Enterprise.uscc == changes.enterprise_uscc)
+            if enterprise is None:
+                raise ServiceError(
+                    f"未找到统一社会信用代码为 {changes.enterprise_uscc} 的企业。",
+                    f"No enterprise with credit code {changes.enterprise_uscc}.",
+                    field="enterprise_uscc",
+                )
+            row.enterprise = enterprise.id
+        row.name = changes.name.strip()
+        row.name_en = changes.name_en.strip()
+        row.district_code = changes.district_code
+        row.industry = changes.industry
+        row.valid_from = changes.valid_from
+        row.valid_until = valid_until
+        row.extra = json.dumps(extra, ensure_ascii=False)
+        row.description = changes.description
+        row.authority_zh = changes.authority_zh.strip() or subtype.authority_zh
+        row.authority_en = changes.authority_en.strip() or subtype.authority_en
+        after = audit_view(row)
+        if after != before:
+            row.updated_at = dt.datetime.now(dt.UTC)
+            await row.save()
+            changed = sorted(k for k in after if after[k] != before[k])
+            await audit.record(
+                actor,
+                "entry.update",
+                "entry",
+                entry_no,
+                {k: before[k] for k in changed},
+                {k: after[k] for k in changed},
+            )
     cache.invalidate_all()
     return await get_entry(entry_no)
 
@@ -587,17 +718,18 @@ async def change_entry_status(
     entry_no: str,
     action: str,
     reason: str,
-    signed_by: str,
+    signed_by: Actor | str,
     deadline: dt.date | None = None,
     on: dt.date | None = None,
     at: dt.datetime | None = None,
 ) -> EntryRecord:
     """Apply a status action (suspend, revoke, ...) with its history row, all or nothing."""
+    actor = _actor_for(signed_by, action)
     async with write_transaction():
         row = await Entry.objects().get(Entry.entry_no == entry_no)
         if row is None:
             raise NotFound(f"未找到编号为 {entry_no} 的登记。", f"No entry numbered {entry_no}.")
-        await _apply_action(row, row.id, None, action, reason, signed_by, deadline, on, at)
+        await _apply_action(row, row.id, None, action, reason, actor, deadline, on, at)
     cache.invalidate_all()
     return await get_entry(entry_no)
 
@@ -608,20 +740,22 @@ async def _apply_action(
     user_id: int | None,
     action: str,
     reason: str,
-    signed_by: str,
+    actor: Actor,
     deadline: dt.date | None,
     on: dt.date | None,
     at: dt.datetime | None,
 ) -> None:
     """The one place where a status changes: check the rule, update, write history."""
-    if not signed_by.strip():
-        raise ServiceError("须注明签发人。", "The signer is required.", field="signed_by")
     try:
         rule = statuses.check_transition(action, row.status, reason, on or today(), deadline)
     except statuses.StatusRuleError as exc:
         raise ServiceError(exc.zh, exc.en, field="action") from None
     when = at or dt.datetime.now(dt.UTC)
-    before = row.status
+    before = {
+        "status": row.status,
+        "status_reason": row.status_reason,
+        "condition_deadline": row.condition_deadline,
+    }
     row.status = rule.to_status
     row.status_reason = reason.strip()
     row.condition_deadline = deadline if rule.needs_deadline else None
@@ -630,22 +764,52 @@ async def _apply_action(
     await StatusChange(
         entry=entry_id,
         authorised_user=user_id,
-        from_status=before,
+        from_status=before["status"],
         to_status=rule.to_status,
         reason=reason.strip(),
-        signed_by=signed_by.strip(),
+        signed_by=actor.signature,
         changed_at=when,
     ).save()
+    after = {
+        "status": row.status,
+        "status_reason": row.status_reason,
+        "condition_deadline": row.condition_deadline,
+    }
+    if isinstance(row, AuthorisedUser):
+        await audit.record(
+            actor, f"authorised_user.{action}", "authorised_user", row.user_no, before, after
+        )
+    else:
+        await audit.record(actor, f"entry.{action}", "entry", row.entry_no, before, after)
+
+
+def _actor_for(signed_by: Actor | str, action: str) -> Actor:
+    """The signer, checked against the roles allowed to take this action."""
+    if isinstance(signed_by, str) and not signed_by.strip():
+        raise ServiceError("须注明签发人。", "The signer is required.", field="signed_by")
+    if action not in statuses.ACTIONS:
+        raise ServiceError(f"未知操作：{action}", f"Unknown action: {action}", field="action")
+    actor = as_actor(signed_by)
+    require(actor, f"entry.{action}")
+    return actor
 
 
 async def add_authorised_user(
     entry_no: str,
     enterprise_uscc: str,
     valid_from: dt.date,
-    signed_by: str,
+    signed_by: Actor | str,
     valid_until: dt.date | None = None,
     user_no: str | None = None,
 ) -> AuthorisedUserRecord:
+    actor = as_actor(signed_by)
+    require(actor, "authorised_user.create")
+    if valid_until is not None and valid_until < valid_from:
+        raise ServiceError(
+            "使用期限截止日不能早于起始日。",
+            "valid_until cannot be before valid_from.",
+            field="valid_until",
+        )
     catalog = await get_catalog()
     async with write_transaction():
         entry = await Entry.objects().get(Entry.entry_no == entry_no)
@@ -686,9 +850,22 @@ async def add_authorised_user(
             from_status=None,
             to_status=statuses.ACTIVE,
             reason="核准使用地理标志",
-            signed_by=signed_by,
+            signed_by=actor.signature,
             changed_at=_at(valid_from),
         ).save()
+        await audit.record(
+            actor,
+            "authorised_user.create",
+            "authorised_user",
+            user_no,
+            None,
+            {
+                "entry_no": entry_no,
+                "enterprise_uscc": enterprise_uscc,
+                "valid_from": valid_from,
+                "valid_until": valid_until,
+            },
+        )
     cache.invalidate_all()
     user = await get_authorised_user_by_id(row.id)
     assert user is not None
@@ -699,15 +876,16 @@ async def change_authorised_user_status(
     user_no: str,
     action: str,
     reason: str,
-    signed_by: str,
+    signed_by: Actor | str,
     deadline: dt.date | None = None,
     on: dt.date | None = None,
 ) -> AuthorisedUserRecord:
+    actor = _actor_for(signed_by, action)
     async with write_transaction():
         row = await AuthorisedUser.objects().get(AuthorisedUser.user_no == user_no)
         if row is None:
             raise NotFound(f"未找到使用人 {user_no}。", f"No authorised user {user_no}.")
-        await _apply_action(row, row.entry, row.id, action, reason, signed_by, deadline, on, None)
+        await _apply_action(row, row.entry, row.id, action, reason, actor, deadline, on, None)
     cache.invalidate_all()
     user = await get_authorised_user_by_id(row.id)
     assert user is not None

@@ -25,3 +25,7 @@ class NotFound(ServiceError):
 
 class Conflict(ServiceError):
     status_code = 409
+
+
+class Forbidden(ServiceError):
+    status_code = 403

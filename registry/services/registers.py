@@ -14,10 +14,15 @@ from importlib import resources
 from typing import Any
 
 from registry.db import write_transaction
+from registry.services import audit, cache
+from registry.services.actors import Actor, as_actor, require
+from registry.services.errors import NotFound, ServiceError
 from registry.settings import get_settings
 from registry.tables import Register, Subtype
 
 DEFINITION_FILE = "registers.json"
+SEEDER = Actor.system("registry migrate")
+FIELD_TYPES = ("text", "decimal", "integer", "year", "date", "choice")
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,14 @@ async def seed_registers() -> int:
                     sort_order=order,
                 )
                 await row.save()
+                await audit.record(
+                    SEEDER,
+                    "register.seed",
+                    "register",
+                    reg["code"],
+                    None,
+                    {k: v for k, v in reg.items() if k != "subtypes"},
+                )
                 added += 1
             for sub_order, sub in enumerate(reg["subtypes"]):
                 if await Subtype.exists().where(Subtype.code == sub["code"]):
@@ -144,6 +157,7 @@ async def seed_registers() -> int:
                     extra_fields=json.dumps(sub.get("extra_fields", []), ensure_ascii=False),
                     sort_order=sub_order,
                 ).save()
+                await audit.record(SEEDER, "subtype.seed", "subtype", sub["code"], None, sub)
                 added += 1
     invalidate_catalog()
     return added
@@ -232,3 +246,167 @@ async def _load_catalog() -> Catalog:
         subtypes_by_code={s.code: s for s in subtypes},
         subtypes_by_id={s.id: s for s in subtypes},
     )
+
+
+# --- staff edits ------------------------------------------------------------------------
+
+REGISTER_FIELDS = (
+    "name_zh",
+    "name_en",
+    "description_zh",
+    "description_en",
+    "authority_zh",
+    "authority_en",
+    "open_for_applications",
+    "closed_note_zh",
+    "closed_note_en",
+)
+SUBTYPE_FIELDS = (
+    "name_zh",
+    "name_en",
+    "authority_zh",
+    "authority_en",
+    "validity_years",
+    "notice_days",
+    "notice_working_days",
+    "number_format",
+    "extra_fields",
+)
+
+
+async def update_register(code: str, changes: dict[str, Any], actor: Actor | str) -> None:
+    """Edit a register's names, authority and whether it takes new applications.
+
+    Closing a register only stops new applications: lookups and verification go on."""
+    actor = as_actor(actor)
+    require(actor, "register.edit")
+    unknown = set(changes) - set(REGISTER_FIELDS)
+    if unknown:
+        raise ServiceError(
+            f"不能修改：{', '.join(sorted(unknown))}",
+            f"Cannot change: {', '.join(sorted(unknown))}",
+        )
+    for key in ("name_zh", "name_en", "authority_zh"):
+        if key in changes and not str(changes[key]).strip():
+            raise ServiceError("名称和机关不能为空。", f"{key} cannot be empty.", field=key)
+    async with write_transaction():
+        row = await Register.objects().get(Register.code == code)
+        if row is None:
+            raise NotFound(f"未知的名录：{code}", f"Unknown register {code}")
+        before = {k: getattr(row, k) for k in REGISTER_FIELDS}
+        for key, value in changes.items():
+            setattr(row, key, value.strip() if isinstance(value, str) else bool(value))
+        after = {k: getattr(row, k) for k in REGISTER_FIELDS}
+        if after != before:
+            await row.save()
+            changed = sorted(k for k in after if after[k] != before[k])
+            await audit.record(
+                actor,
+                "register.update",
+                "register",
+                code,
+                {k: before[k] for k in changed},
+                {k: after[k] for k in changed},
+            )
+    invalidate_catalog()
+    cache.invalidate_all()
+
+
+def validate_extra_fields(fields: Any) -> list[dict[str, Any]]:
+    """A subtype's field definitions: unique keys, known types, both labels, choices."""
+    if not isinstance(fields, list):
+        raise ServiceError(
+            "字段定义应为列表。", "extra_fields must be a list.", field="extra_fields"
+        )
+    seen: set[str] = set()
+    clean = []
+    for n, f in enumerate(fields, start=1):
+        if not isinstance(f, dict):
+            raise ServiceError(
+                f"第{n}个字段定义无效。", f"Field {n} is not an object.", field="extra_fields"
+            )
+        key = str(f.get("key", "")).strip()
+        if not key.isidentifier() or key in seen:
+            raise ServiceError(
+                f"第{n}个字段的标识“{key}”无效或重复（须为英文字母、数字和下划线）。",
+                f"Field {n}: key '{key}' is missing, invalid or repeated.",
+                field="extra_fields",
+            )
+        if f.get("type", "text") not in FIELD_TYPES:
+            raise ServiceError(
+                f"第{n}个字段的类型无效，可选：{', '.join(FIELD_TYPES)}",
+                f"Field {n}: type must be one of {', '.join(FIELD_TYPES)}",
+                field="extra_fields",
+            )
+        if not str(f.get("label_zh", "")).strip() or not str(f.get("label_en", "")).strip():
+            raise ServiceError(
+                f"第{n}个字段须有中英文名称。",
+                f"Field {n} needs both labels.",
+                field="extra_fields",
+            )
+        if f.get("type") == "choice" and not f.get("choices"):
+            raise ServiceError(
+                f"第{n}个字段是选项类型，须列出选项。",
+                f"Field {n} is a choice and needs choices.",
+                field="extra_fields",
+            )
+        seen.add(key)
+        clean.append({**f, "key": key, "required": bool(f.get("required", False))})
+    return clean
+
+
+async def update_subtype(code: str, changes: dict[str, Any], actor: Actor | str) -> None:
+    """Edit a subtype's rules: validity term, public-notice period, numbering, fields."""
+    actor = as_actor(actor)
+    require(actor, "register.edit")
+    unknown = set(changes) - set(SUBTYPE_FIELDS)
+    if unknown:
+        raise ServiceError(
+            f"不能修改：{', '.join(sorted(unknown))}",
+            f"Cannot change: {', '.join(sorted(unknown))}",
+        )
+    for key in ("validity_years", "notice_days"):
+        value = changes.get(key)
+        if value is not None and (not isinstance(value, int) or not 0 < value <= 100):
+            raise ServiceError(
+                f"{key} 应为1至100之间的整数，或留空表示不设。",
+                f"{key} must be a whole number from 1 to 100, or empty.",
+                field=key,
+            )
+    if "number_format" in changes:
+        fmt = str(changes["number_format"]).strip()
+        try:
+            fmt.format(year=2025, yy="25", seq=1, county="120101", free="X")
+        except (KeyError, IndexError, ValueError):
+            raise ServiceError(
+                "编号格式无效：可用占位符 {year} {yy} {seq} {county}，"
+                "或 {free} 表示由发证机构给号。",
+                "Invalid number format: use {year} {yy} {seq} {county}, or {free}.",
+                field="number_format",
+            ) from None
+        changes["number_format"] = fmt
+    if "extra_fields" in changes:
+        changes["extra_fields"] = json.dumps(
+            validate_extra_fields(changes["extra_fields"]), ensure_ascii=False
+        )
+    async with write_transaction():
+        row = await Subtype.objects().get(Subtype.code == code)
+        if row is None:
+            raise NotFound(f"未知的类别：{code}", f"Unknown subtype {code}")
+        before = {k: getattr(row, k) for k in SUBTYPE_FIELDS}
+        for key, value in changes.items():
+            setattr(row, key, value)
+        after = {k: getattr(row, k) for k in SUBTYPE_FIELDS}
+        if after != before:
+            await row.save()
+            changed = sorted(k for k in after if after[k] != before[k])
+            await audit.record(
+                actor,
+                "subtype.update",
+                "subtype",
+                code,
+                {k: before[k] for k in changed},
+                {k: after[k] for k in changed},
+            )
+    invalidate_catalog()
+    cache.invalidate_all()
