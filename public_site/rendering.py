@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request
 from litestar.response import Template
 
-from registry import i18n, statuses
+from registry import i18n, roles, statuses
 from registry.districts import TIANJIN_DISTRICTS, district_name
 from registry.settings import get_settings
 
@@ -65,7 +65,11 @@ def make_environment() -> Environment:
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Template:
     lang = request_lang(request)
     settings = get_settings()
+    staff = getattr(request.state, "staff", None)
     context.update(
+        staff=staff,
+        can=lambda permission: staff is not None and roles.allowed(staff.role, permission),
+        role_label=roles.role_label,
         request=request,
         lang=lang,
         _=gettext(lang),

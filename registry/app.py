@@ -6,6 +6,7 @@ from pathlib import Path
 
 from litestar import Litestar, Request, Response
 from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -55,7 +56,24 @@ def handle_http_error(request: Request, exc: HTTPException) -> Response:
     return _error_page(request, exc.status_code, None)
 
 
+# Read-only hot paths: no CSRF cookie work on a scan (they have no unsafe methods).
+CSRF_EXEMPT = ["^/[Vv]/", "^/qr/", "^/api/", "^/static/", "^/schema"]
+
+
+def make_stores(settings) -> dict:
+    """Sessions and throttling: in memory for one server, Redis for several."""
+    from litestar.stores.memory import MemoryStore
+
+    if settings.redis_url:
+        from litestar.stores.redis import RedisStore
+
+        root = RedisStore.with_client(url=settings.redis_url)
+        return {"staff_sessions": root.with_namespace("registry_staff_sessions")}
+    return {"staff_sessions": MemoryStore()}
+
+
 def create_app() -> Litestar:
+    from admin.auth import AccountController, LoginController, LoginRequired, handle_login_required
     from admin.controllers import AdminController
     from public_site.controllers import (
         HomeController,
@@ -75,6 +93,8 @@ def create_app() -> Litestar:
             ListingController,
             VerifyController,
             AdminController,
+            LoginController,
+            AccountController,
             create_static_files_router(
                 path="/static",
                 directories=[static_dir],
@@ -95,7 +115,16 @@ def create_app() -> Litestar:
             ),
             path="/schema",
         ),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="registry_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            exclude=CSRF_EXEMPT,
+        ),
+        stores=make_stores(settings),
         exception_handlers={
+            LoginRequired: handle_login_required,
             ServiceError: handle_service_error,
             HTTPException: handle_http_error,
             NotFoundException: handle_http_error,

@@ -41,6 +41,26 @@ class Settings:
     #: before it is re-read; changes made through this process invalidate at once.
     verify_cache_ttl: float
     debug: bool
+    #: Signs CSRF tokens; from REGISTRY_SECRET_KEY or var/secret-key (created on first run).
+    secret_key_env: str
+    #: ``redis://host:port/db`` for sessions, throttling and caches shared by several
+    #: app servers; empty: in-process memory (one server).
+    redis_url: str
+    #: Staff sessions: idle and absolute timeouts in seconds.
+    staff_idle_timeout: int
+    staff_absolute_timeout: int
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def secret_key(self) -> str:
+        if self.secret_key_env:
+            return self.secret_key_env
+        from registry.keyfiles import read_or_create_secret
+
+        return read_or_create_secret(self.var_dir / "secret-key")
 
     @property
     def is_postgres(self) -> bool:
@@ -82,4 +102,8 @@ def get_settings() -> Settings:
         db_pool=_bool(env.get("REGISTRY_DB_POOL"), True),
         verify_cache_ttl=float(env.get("REGISTRY_VERIFY_CACHE_TTL", "5")),
         debug=_bool(env.get("REGISTRY_DEBUG"), False),
+        secret_key_env=env.get("REGISTRY_SECRET_KEY", ""),
+        redis_url=env.get("REGISTRY_REDIS_URL", ""),
+        staff_idle_timeout=int(env.get("REGISTRY_STAFF_IDLE_TIMEOUT", str(30 * 60))),
+        staff_absolute_timeout=int(env.get("REGISTRY_STAFF_ABSOLUTE_TIMEOUT", str(8 * 3600))),
     )
