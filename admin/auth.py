@@ -54,6 +54,8 @@ def handle_login_required(request: Request, exc: LoginRequired) -> Response:
     query = {"next": target}
     if exc.reason == "expired":
         query["expired"] = "1"
+    if request.query_params.get("lang"):
+        query["lang"] = request.query_params["lang"]
     return Redirect(f"{LOGIN_PATH}?{urlencode(query)}", status_code=303)
 
 

@@ -75,7 +75,7 @@ from registry.services.demo import load_demo  # noqa: E402
 from registry.services.registers import invalidate_catalog, seed_registers  # noqa: E402
 from registry.services.schema import migrate  # noqa: E402
 from registry.settings import get_settings  # noqa: E402
-from registry.tables import ALL_TABLES, Register, Subtype  # noqa: E402
+from registry.tables import ALL_TABLES, Register, StaffUser, Subtype  # noqa: E402
 from registry.tokens import get_keyring  # noqa: E402
 
 
@@ -125,7 +125,7 @@ async def _wipe() -> None:
     """Delete listings and enterprises; keep the seeded registers so their ids stay
     stable for a running live server (tests that edit registers restore them)."""
     for table in reversed(ALL_TABLES):
-        if table not in (Register, Subtype):
+        if table not in (Register, Subtype, StaffUser):
             await table.delete(force=True)
 
 
@@ -220,3 +220,74 @@ def live_server(migrated_db):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+# --- staff ------------------------------------------------------------------------------
+
+STAFF_PASSWORD = "correct-horse-battery-9"
+
+
+def csrf_token_of(client) -> str:
+    """The CSRF token a form on an /admin page would carry (from the cookie Litestar set)."""
+    token = client.cookies.get("registry_csrf")
+    if token is None:
+        client.get("/admin/login")
+        token = client.cookies.get("registry_csrf")
+    assert token, "no CSRF cookie was set"
+    return token
+
+
+def ensure_staff(username: str, role: str, password: str = STAFF_PASSWORD) -> None:
+    from registry.services import staff
+    from registry.services.actors import Actor
+    from registry.tables import StaffUser
+
+    async def go():
+        if not await StaffUser.exists().where(StaffUser.username == username):
+            await staff.create_staff(username, role, password, Actor.system("tests"))
+
+    run(go())
+
+
+def login(client, username: str, password: str = STAFF_PASSWORD, otp: str = ""):
+    from registry.services.staff import reset_throttle
+
+    reset_throttle()
+    response = client.post(
+        "/admin/login",
+        data={
+            "username": username,
+            "password": password,
+            "otp": otp,
+            "next": "/admin/",
+            "_csrf_token": csrf_token_of(client),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text[:300]
+    return response
+
+
+@pytest.fixture
+def staff_client(migrated_db):
+    """A factory: ``staff_client("reviewer")`` is a TestClient signed in with that role.
+
+    Each role gets the account ``<role>1``; every client has its own cookies."""
+    from litestar.testing import TestClient
+
+    from registry.app import create_app
+
+    opened = []
+
+    def make(role: str):
+        username = f"{role}1"
+        ensure_staff(username, role)
+        client = TestClient(create_app(), base_url=BASE_URL)
+        client.__enter__()
+        opened.append(client)
+        login(client, username)
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)

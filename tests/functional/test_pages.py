@@ -62,7 +62,7 @@ def _pages(items):
         (f"/v/{valid}", 200, "真实有效", "Genuine and valid"),
         (f"/v/{valid.lower()}", 200, "真实有效", "Genuine and valid"),
         (f"/V/{forge(valid)}", 404, "这不是本名录签发的真实代码", "not a genuine code"),
-        ("/admin/", 200, "工作人员", "Staff"),
+        ("/admin/", 200, "工作人员登录", "Staff sign-in"),  # redirected to sign-in
         ("/no/such/page", 404, "页面不存在", "Page not found"),
         ("/entries/NO-SUCH-ENTRY", 404, "NO-SUCH-ENTRY", "NO-SUCH-ENTRY"),
         ("/registers/no_such_register", 404, "页面不存在", "Page not found"),
