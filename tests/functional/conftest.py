@@ -53,3 +53,9 @@ def demo_items(demo_db, client):
             break
         page += 1
     return {item["entry_no"]: item for item in items}
+
+
+@pytest.fixture(scope="session")
+def csrf(root):
+    """``csrf(client)``: the token an /admin form would carry for that client."""
+    return root.csrf_token_of
