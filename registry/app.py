@@ -73,8 +73,13 @@ def make_stores(settings) -> dict:
 
 
 def create_app() -> Litestar:
+    from admin.audit_log import AuditLogController
     from admin.auth import AccountController, LoginController, LoginRequired, handle_login_required
     from admin.controllers import AdminController
+    from admin.entries import EntriesController
+    from admin.expiry import ExpiryController
+    from admin.imports import ExportsController, ImportsController
+    from admin.registers import RegistersController
     from public_site.controllers import (
         HomeController,
         ListingController,
@@ -95,6 +100,12 @@ def create_app() -> Litestar:
             AdminController,
             LoginController,
             AccountController,
+            ImportsController,
+            ExportsController,
+            EntriesController,
+            ExpiryController,
+            AuditLogController,
+            RegistersController,
             create_static_files_router(
                 path="/static",
                 directories=[static_dir],

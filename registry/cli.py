@@ -1,4 +1,4 @@
-"""The ``registry`` command: migrate, demo, serve."""
+"""The ``registry`` command: migrate, demo, serve, staff, audit, import, export."""
 
 from __future__ import annotations
 
@@ -206,11 +206,156 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         )
         return 0
     print(
-        f"审计日志被改动：第 {check.bad_seq} 条事件（id {check.bad_id}）不符：{check.problem}\n"
+        f"审计日志被改动：第 {check.bad_seq} 条事件（id {check.bad_id}）：{check.problem_zh}\n"
         f"Audit log BROKEN at event seq {check.bad_seq} (id {check.bad_id}): {check.problem}",
         file=sys.stderr,
     )
     return 1
+
+
+class ProgressBar:
+    """A text progress bar on stderr, redrawn in place on a terminal; otherwise one line
+    every quarter so logs stay readable."""
+
+    def __init__(self, label: str, stream=None, width: int = 30) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.shown = -1
+        self.drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = done * 100 // total if total else 100
+        if self.tty:
+            if percent == self.shown and done != total:
+                return
+            filled = self.width * done // total if total else self.width
+            bar = "#" * filled + "-" * (self.width - filled)
+            self.stream.write(f"\r{self.label} [{bar}] {percent:3d}% {done}/{total}")
+            self.drawn = True
+        else:
+            step = percent // 25 * 25
+            if step <= max(self.shown, 0):
+                return
+            percent = step
+            self.stream.write(f"{self.label} {step}% ({done}/{total})\n")
+        self.shown = percent
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.tty and self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+        self.drawn = False
+
+
+def _print_issues(issues, kind_zh: str, kind_en: str) -> None:
+    for issue in issues:
+        print(f"{kind_zh} 行 {issue.row}，列 {issue.column}：{issue.zh}")
+        print(f"    {kind_en} row {issue.row}, column {issue.column}: {issue.en}")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from registry.services import spreadsheets
+    from registry.services.schema import migrate
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"错误：找不到文件 {path}\nError: no such file: {path}", file=sys.stderr)
+        return 2
+    sheet = spreadsheets.read_rows(path)
+
+    async def go() -> int:
+        await migrate()
+        checking = ProgressBar("校验 / checking")
+        report = await spreadsheets.validate_import(sheet, args.register, progress=checking)
+        checking.finish()
+        counts = report.counts
+        _print_issues(report.errors, "错误", "error")
+        _print_issues(report.warnings, "提示", "warning")
+        print(
+            f"共 {len(report.rows)} 行：新增 {counts['create']}，更新 {counts['update']}，"
+            f"未变 {counts['unchanged']}，有错误 {counts['error']}\n"
+            f"{len(report.rows)} rows: to create {counts['create']}, to update "
+            f"{counts['update']}, unchanged {counts['unchanged']}, errors {counts['error']}"
+        )
+        if report.file_errors or (counts["error"] and not args.valid_only):
+            print(
+                "有错误，未写入任何数据。请按上面的行号和列名修改后重新导入"
+                "（或用 --valid-only 只导入无误的行）。\n"
+                "Errors found: nothing was written. Fix the rows and columns listed above and "
+                "import again (or use --valid-only to import the valid rows only).",
+                file=sys.stderr,
+            )
+            return 1
+        if args.dry_run:
+            print("试运行：未写入任何数据 / dry run: nothing was written")
+            return 0
+        if counts["error"] and not report.writable:
+            print("没有无误的行可写入 / no valid rows to write", file=sys.stderr)
+            return 1
+        writing = ProgressBar("写入 / writing")
+        try:
+            result = await spreadsheets.apply_import(
+                report, cli_actor(), valid_only=args.valid_only, progress=writing
+            )
+        except spreadsheets.ImportFailed as exc:
+            writing.finish()
+            print(f"错误：{exc.zh}\nError: {exc.en}", file=sys.stderr)
+            return 1
+        writing.finish()
+        print(
+            f"已导入：新增 {result.created} 条，更新 {result.updated} 条，"
+            f"未变 {result.unchanged} 条，跳过有错误的 {result.skipped} 行，"
+            f"新登记企业 {result.enterprises_created} 家。\n"
+            f"Imported: {result.created} created, {result.updated} updated, "
+            f"{result.unchanged} unchanged, {result.skipped} rows with errors skipped, "
+            f"{result.enterprises_created} enterprises registered."
+        )
+        return 0
+
+    return _run(go())
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from registry.services import spreadsheets
+    from registry.services.entries import EntryFilters
+    from registry.services.schema import migrate
+
+    output = Path(args.output)
+    fmt = args.format or output.suffix.lower().lstrip(".")
+    if fmt not in spreadsheets.FORMATS:
+        print(
+            "错误：请用 --format xlsx|csv 指定格式，或让输出文件以 .xlsx/.csv 结尾。\n"
+            "Error: give --format xlsx|csv or an output file ending in .xlsx or .csv.",
+            file=sys.stderr,
+        )
+        return 2
+    district = spreadsheets.parse_district(args.district) if args.district else None
+    filters = EntryFilters(
+        register=args.register,
+        subtype=args.subtype,
+        district=district,
+        status=args.status,
+        industry=args.industry,
+        q=args.q,
+    )
+
+    async def go():
+        await migrate()
+        return await spreadsheets.export_file(filters, fmt)
+
+    exported = _run(go())
+    output.write_bytes(exported.data)
+    print(
+        f"已导出 {exported.count} 条登记到 {output}\nExported {exported.count} entries to {output}"
+    )
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -253,6 +398,32 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", help="check the hash chain; exit 1 naming the first bad event"
     )
     p.set_defaults(func=cmd_audit_verify)
+
+    p = sub.add_parser(
+        "import",
+        help="import entries from an .xlsx or .csv file (all or nothing)",
+        description="Import entries into one register. Nothing is written unless every row "
+        "is valid (or --valid-only). Exit 0: imported (or dry run clean); 1: errors, nothing "
+        "written; 2: bad usage. See docs/spreadsheets.md for the columns.",
+    )
+    p.add_argument("file", help=".xlsx, or .csv in UTF-8 or GBK")
+    p.add_argument("--register", required=True, help="register code, e.g. jinnong")
+    p.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
+    p.add_argument(
+        "--valid-only", action="store_true", help="write the valid rows, skip rows with errors"
+    )
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="export a register's entries to .xlsx or .csv")
+    p.add_argument("--register", required=True, help="register code, e.g. jinnong")
+    p.add_argument("--status", help="active, conditional, suspended, revoked, expired, ...")
+    p.add_argument("--subtype", help="subtype code, e.g. jinnong_product")
+    p.add_argument("--district", help="district code or name: 120101 or 和平区")
+    p.add_argument("--industry", help="industry code, e.g. grain")
+    p.add_argument("--q", help="name, number, enterprise or credit code contains")
+    p.add_argument("--format", choices=("xlsx", "csv"), help="default: from -o's extension")
+    p.add_argument("-o", "--output", required=True, help="the file to write")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("serve", help="migrate, then serve the registry")
     p.add_argument("--host", default="127.0.0.1")

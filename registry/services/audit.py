@@ -23,6 +23,7 @@ from registry.services.actors import Actor
 from registry.tables import AuditEvent
 
 GENESIS = "0" * 64
+CST = dt.timezone(dt.timedelta(hours=8))
 _CHAIN_LOCK = 742_001  # PostgreSQL advisory lock id: one writer extends the chain at a time
 
 
@@ -105,6 +106,7 @@ class ChainCheck:
     bad_seq: int | None = None
     bad_id: int | None = None
     problem: str = ""
+    problem_zh: str = ""
 
 
 async def verify_chain(batch: int = 2000) -> ChainCheck:
@@ -141,6 +143,7 @@ async def verify_chain(batch: int = 2000) -> ChainCheck:
                     row["id"],
                     "prev_hash does not match the previous event (an event before it "
                     "was changed or deleted)",
+                    "与前一条事件的哈希不符（其前的事件被改动或删除）",
                 )
             if event_hash(prev, row) != row["hash"]:
                 return ChainCheck(
@@ -150,6 +153,7 @@ async def verify_chain(batch: int = 2000) -> ChainCheck:
                     row["seq"],
                     row["id"],
                     "the stored content does not match its hash (the event was changed)",
+                    "内容与其哈希不符（该事件被改动）",
                 )
             prev = row["hash"]
             expected_seq += 1
@@ -179,10 +183,11 @@ async def list_events(
         conditions.append(AuditEvent.actor.like("%" + filters.actor.replace("%", "") + "%"))
     if filters.target_id:
         conditions.append(AuditEvent.target_id == filters.target_id)
+    # Dates are the registry's days (China Standard Time), as the pages show them.
     if filters.since:
-        conditions.append(AuditEvent.at >= dt.datetime.combine(filters.since, dt.time(), dt.UTC))
+        conditions.append(AuditEvent.at >= dt.datetime.combine(filters.since, dt.time(), CST))
     if filters.until:
-        end = dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time(), dt.UTC)
+        end = dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time(), CST)
         conditions.append(AuditEvent.at < end)
     for condition in conditions:
         query = query.where(condition)

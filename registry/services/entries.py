@@ -21,6 +21,7 @@ from registry.services.codes import token_for_authorised_user, token_for_entry
 from registry.services.errors import Conflict, NotFound, ServiceError
 from registry.services.registers import Catalog, RegisterInfo, SubtypeInfo, get_catalog
 from registry.tables import AuthorisedUser, Enterprise, Entry, StatusChange
+from registry.uscc import normalize_uscc
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -174,6 +175,18 @@ def _ids(rows: list[dict[str, Any]]) -> list[tuple[int, int]]:
     return [(r["register"], r["subtype"]) for r in rows]
 
 
+def select_entries():
+    """A select of the columns ``records_from_rows`` needs, for other services' queries."""
+    return Entry.select(*_ENTRY_COLUMNS)
+
+
+async def records_from_rows(rows: list[dict[str, Any]]) -> list[EntryRecord]:
+    """Rows from ``select_entries()`` as EntryRecords (effective status as of today)."""
+    catalog = await get_catalog(_ids(rows))
+    on = today()
+    return [_entry_record(r, catalog, on) for r in rows]
+
+
 def _status_condition(status: str, on: dt.date):
     not_past = Entry.valid_until.is_null() | (Entry.valid_until >= on)
     if status in statuses.VALID_STATUSES:
@@ -288,6 +301,21 @@ async def get_entry(entry_no: str) -> EntryRecord:
     if not rows:
         raise NotFound(f"未找到编号为 {entry_no} 的登记。", f"No entry numbered {entry_no}.")
     return _entry_record(rows[0], await get_catalog(_ids(rows)), today())
+
+
+async def get_entries_by_number(numbers: list[str]) -> dict[str, EntryRecord]:
+    """The stored entries among these certificate numbers, by number (bulk, for imports)."""
+    found: dict[str, EntryRecord] = {}
+    on = today()
+    unique = sorted(set(numbers))
+    for start in range(0, len(unique), 500):
+        rows = await Entry.select(*_ENTRY_COLUMNS).where(
+            Entry.entry_no.is_in(unique[start : start + 500])
+        )
+        if rows:
+            catalog = await get_catalog(_ids(rows))
+            found.update((r["entry_no"], _entry_record(r, catalog, on)) for r in rows)
+    return found
 
 
 async def get_entry_by_id(entry_id: int) -> EntryRecord | None:
@@ -538,6 +566,37 @@ def _validate_common(
     return clean, valid_until
 
 
+def validate_new_entry(new: NewEntry, catalog: Catalog) -> tuple[dict[str, Any], dt.date | None]:
+    """create_entry's checks that need no database, without writing anything.
+
+    Subtype, name, district, industry, typed extra fields, dates and the certificate
+    number rule; the spreadsheet import previews a whole file with it.  Returns (clean
+    extra, valid_until); raises ServiceError exactly as create_entry would."""
+    subtype = catalog.subtypes_by_code.get(new.subtype)
+    if subtype is None:
+        raise ServiceError(
+            f"未知的类别：{new.subtype}。", f"Unknown subtype {new.subtype}.", field="subtype"
+        )
+    register = catalog.by_code[subtype.register_code]
+    extra, valid_until = _validate_common(
+        register,
+        subtype,
+        new.name,
+        new.district_code,
+        new.industry,
+        new.extra,
+        new.valid_from,
+        new.valid_until,
+    )
+    if "{free}" in subtype.number_format and not new.entry_no:
+        raise ServiceError(
+            "该类别的证书编号由发证机构给出，请填写证书编号。",
+            "This subtype's certificate numbers come from the issuing body: give entry_no.",
+            field="entry_no",
+        )
+    return extra, valid_until
+
+
 def audit_view(row: Entry) -> dict[str, Any]:
     """The fields an audit event records for an entry (before/after)."""
     return {
@@ -565,28 +624,10 @@ async def create_entry(new: NewEntry, signed_by: Actor | str, reason: str = "") 
     actor = as_actor(signed_by)
     require(actor, "entry.create")
     catalog = await get_catalog()
-    subtype = catalog.subtypes_by_code.get(new.subtype)
-    if subtype is None:
-        raise ServiceError(
-            f"未知的类别：{new.subtype}。", f"Unknown subtype {new.subtype}.", field="subtype"
-        )
+    extra, valid_until = validate_new_entry(new, catalog)
+    subtype = catalog.subtypes_by_code[new.subtype]
     register = catalog.by_code[subtype.register_code]
-    extra, valid_until = _validate_common(
-        register,
-        subtype,
-        new.name,
-        new.district_code,
-        new.industry,
-        new.extra,
-        new.valid_from,
-        new.valid_until,
-    )
-    if "{free}" in subtype.number_format and not new.entry_no:
-        raise ServiceError(
-            "该类别的证书编号由发证机构给出，请填写证书编号。",
-            "This subtype's certificate numbers come from the issuing body: give entry_no.",
-            field="entry_no",
-        )
+    new.enterprise_uscc = normalize_uscc(new.enterprise_uscc)
     enterprise = await Enterprise.objects().get(Enterprise.uscc == new.enterprise_uscc)
     if enterprise is None:
         raise ServiceError(
@@ -675,6 +716,7 @@ async def update_entry(entry_no: str, changes: EntryChanges, signed_by: Actor | 
         )
         before = audit_view(row)
         if changes.enterprise_uscc:
+            changes.enterprise_uscc = normalize_uscc(changes.enterprise_uscc)
             enterprise = await Enterprise.objects().get(Enterprise.uscc == changes.enterprise_uscc)
             if enterprise is None:
                 raise ServiceError(
@@ -819,6 +861,7 @@ async def add_authorised_user(
             raise ServiceError(
                 "只有地理标志可以核准使用人。", "Only geographic indications have authorised users."
             )
+        enterprise_uscc = normalize_uscc(enterprise_uscc)
         enterprise = await Enterprise.objects().get(Enterprise.uscc == enterprise_uscc)
         if enterprise is None:
             raise ServiceError(

@@ -373,8 +373,17 @@ async def update_subtype(code: str, changes: dict[str, Any], actor: Actor | str)
                 f"{key} must be a whole number from 1 to 100, or empty.",
                 field=key,
             )
+    for key in ("name_zh", "name_en", "authority_zh"):
+        if key in changes and not str(changes[key] or "").strip():
+            raise ServiceError("名称和机关不能为空。", f"{key} cannot be empty.", field=key)
     if "number_format" in changes:
         fmt = str(changes["number_format"]).strip()
+        if "{seq" not in fmt and fmt != "{free}":
+            raise ServiceError(
+                "编号格式无效：须含序号 {seq}（如 JNCP-{year}-{seq:04d}），或为 {free}。",
+                "The number format needs {seq} (e.g. JNCP-{year}-{seq:04d}) or must be {free}.",
+                field="number_format",
+            )
         try:
             fmt.format(year=2025, yy="25", seq=1, county="120101", free="X")
         except (KeyError, IndexError, ValueError):
