@@ -98,6 +98,31 @@ async def record(
     return event
 
 
+async def record_update(
+    actor: Actor,
+    action: str,
+    target_type: str,
+    target_id: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> bool:
+    """Record only the fields that changed; nothing at all when nothing did.
+
+    Returns whether anything changed (the caller saves the row only then)."""
+    changed = sorted(k for k in after if after[k] != before.get(k))
+    if not changed:
+        return False
+    await record(
+        actor,
+        action,
+        target_type,
+        target_id,
+        {k: before.get(k) for k in changed},
+        {k: after[k] for k in changed},
+    )
+    return True
+
+
 @dataclass(frozen=True)
 class ChainCheck:
     ok: bool

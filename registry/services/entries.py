@@ -736,18 +736,9 @@ async def update_entry(entry_no: str, changes: EntryChanges, signed_by: Actor | 
         row.authority_zh = changes.authority_zh.strip() or subtype.authority_zh
         row.authority_en = changes.authority_en.strip() or subtype.authority_en
         after = audit_view(row)
-        if after != before:
+        if await audit.record_update(actor, "entry.update", "entry", entry_no, before, after):
             row.updated_at = dt.datetime.now(dt.UTC)
             await row.save()
-            changed = sorted(k for k in after if after[k] != before[k])
-            await audit.record(
-                actor,
-                "entry.update",
-                "entry",
-                entry_no,
-                {k: before[k] for k in changed},
-                {k: after[k] for k in changed},
-            )
     cache.invalidate_all()
     return await get_entry(entry_no)
 

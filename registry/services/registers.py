@@ -297,17 +297,8 @@ async def update_register(code: str, changes: dict[str, Any], actor: Actor | str
         for key, value in changes.items():
             setattr(row, key, value.strip() if isinstance(value, str) else bool(value))
         after = {k: getattr(row, k) for k in REGISTER_FIELDS}
-        if after != before:
+        if await audit.record_update(actor, "register.update", "register", code, before, after):
             await row.save()
-            changed = sorted(k for k in after if after[k] != before[k])
-            await audit.record(
-                actor,
-                "register.update",
-                "register",
-                code,
-                {k: before[k] for k in changed},
-                {k: after[k] for k in changed},
-            )
     invalidate_catalog()
     cache.invalidate_all()
 
@@ -406,16 +397,7 @@ async def update_subtype(code: str, changes: dict[str, Any], actor: Actor | str)
         for key, value in changes.items():
             setattr(row, key, value)
         after = {k: getattr(row, k) for k in SUBTYPE_FIELDS}
-        if after != before:
+        if await audit.record_update(actor, "subtype.update", "subtype", code, before, after):
             await row.save()
-            changed = sorted(k for k in after if after[k] != before[k])
-            await audit.record(
-                actor,
-                "subtype.update",
-                "subtype",
-                code,
-                {k: before[k] for k in changed},
-                {k: after[k] for k in changed},
-            )
     invalidate_catalog()
     cache.invalidate_all()
