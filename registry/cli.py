@@ -68,6 +68,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"  验证示例 / sample code:   {sample}")
     else:
         print("  尚无登记：运行 `registry demo` 载入演示数据 / no entries yet: run `registry demo`")
+    print(
+        f"  工作人员后台 / staff:     {base}/admin/  "
+        "(registry staff create --username U --role admin)"
+    )
     print("  按 Ctrl+C 停止 / press Ctrl+C to stop", flush=True)
 
     from granian import Granian
