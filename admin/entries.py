@@ -28,7 +28,7 @@ from admin.forms import (
 from public_site.rendering import page, query_with, request_lang
 from registry import roles, statuses
 from registry.db import write_transaction
-from registry.services import cache, codes
+from registry.services import codes
 from registry.services import entries as entry_service
 from registry.services.actors import Actor, require
 from registry.services.enterprises import get_enterprise_by_uscc, upsert_enterprise
@@ -253,7 +253,6 @@ class EntriesController(Controller):
             reraise_if_not_form_error(exc)
             errors = form_errors(exc, request_lang(request), _entry_field_names(sub))
             return await _render_form(request, sub, values, errors, "create", status_code=400)
-        cache.invalidate_all()  # again, after the enterprise and entry are committed
         return Redirect(f"/admin/entries/{path_part(record.entry_no)}?done=create", status_code=303)
 
     # --- edit ---------------------------------------------------------------------------
@@ -295,7 +294,6 @@ class EntriesController(Controller):
             reraise_if_not_form_error(exc)
             errors = form_errors(exc, request_lang(request), _entry_field_names(sub))
             return await _render_form(request, sub, values, errors, "edit", entry, 400)
-        cache.invalidate_all()
         return Redirect(f"/admin/entries/{path_part(entry_no)}?done=edit", status_code=303)
 
     # --- detail and status actions ------------------------------------------------------
@@ -365,7 +363,6 @@ class EntriesController(Controller):
                 user_errors=form_errors(exc, request_lang(request), USER_FIELDS),
                 user_values=values,
             )
-        cache.invalidate_all()
         return Redirect(f"/admin/entries/{path_part(entry_no)}?done=user_add", status_code=303)
 
     @post(

@@ -8,8 +8,9 @@ half-way with "database is locked".
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from urllib.parse import urlsplit
 
 from piccolo.engine.base import Engine
@@ -50,16 +51,39 @@ def engine() -> Engine:
     return DB
 
 
+_write_depth: ContextVar[int] = ContextVar("registry_write_depth", default=0)
+_after_commit: list[Callable[[], None]] = []
+
+
+def after_every_commit(hook: Callable[[], None]) -> Callable[[], None]:
+    """Run ``hook`` after each outermost write transaction commits (cache invalidation).
+
+    After the commit, not before: a page read between a nested change and the outer
+    commit would otherwise be cached with the old data."""
+    _after_commit.append(hook)
+    return hook
+
+
 @asynccontextmanager
 async def write_transaction() -> AsyncIterator[None]:
-    """One all-or-nothing write: IMMEDIATE on SQLite, a normal transaction on PostgreSQL."""
+    """One all-or-nothing write: IMMEDIATE on SQLite, a normal transaction on PostgreSQL.
+
+    Nested calls join the outer transaction; the commit hooks run once, after it."""
+    depth = _write_depth.get()
+    token = _write_depth.set(depth + 1)
     db = engine()
-    if isinstance(db, SQLiteEngine):
-        async with db.transaction(transaction_type=TransactionType.immediate):
-            yield
-    else:
-        async with db.transaction():
-            yield
+    try:
+        if isinstance(db, SQLiteEngine):
+            async with db.transaction(transaction_type=TransactionType.immediate):
+                yield
+        else:
+            async with db.transaction():
+                yield
+    finally:
+        _write_depth.reset(token)
+    if depth == 0:  # committed (an exception skips this: a rollback changed nothing)
+        for hook in _after_commit:
+            hook()
 
 
 def describe_database(settings: Settings | None = None) -> str:

@@ -1,6 +1,7 @@
 """In-memory snapshots for the verification hot path, invalidated on every change.
 
-Changes made through this process clear the cache at once.  Another process (a
+Every committed write through this process clears the cache at once (a commit hook of
+``write_transaction``, so no service can forget it).  Another process (a
 second app server) sees a change after at most ``REGISTRY_VERIFY_CACHE_TTL`` seconds.
 """
 
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import time
 from typing import Any
+
+from registry.db import after_every_commit
 
 MAX_ITEMS = 100_000
 
@@ -38,8 +41,9 @@ def generation() -> int:
     return _generation
 
 
+@after_every_commit
 def invalidate_all() -> None:
-    """Called by every service that changes an entry, a user, an enterprise or a register."""
+    """Runs after every committed write transaction (``registry.db.write_transaction``)."""
     global _generation
     _generation += 1
     _snapshots.clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from registry.db import write_transaction
 from registry.districts import DISTRICTS_BY_CODE
-from registry.services import audit, cache
+from registry.services import audit
 from registry.services.actors import Actor, as_actor, require
 from registry.services.errors import ServiceError
 from registry.tables import Enterprise
@@ -64,7 +64,6 @@ async def upsert_enterprise(
             await row.save()
             action = "enterprise.create" if before is None else "enterprise.update"
             await audit.record(actor, action, "enterprise", check.code, before, after)
-    cache.invalidate_all()
     return row
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from registry import statuses
 from registry.db import is_postgres, write_transaction
 from registry.districts import DISTRICTS_BY_CODE
-from registry.services import audit, cache
+from registry.services import audit
 from registry.services.actors import Actor, as_actor, require
 from registry.services.codes import token_for_authorised_user, token_for_entry
 from registry.services.errors import Conflict, NotFound, ServiceError
@@ -671,7 +671,6 @@ async def create_entry(new: NewEntry, signed_by: Actor | str, reason: str = "") 
             changed_at=_at(new.valid_from),
         ).save()
         await audit.record(actor, "entry.create", "entry", entry_no, None, audit_view(row))
-    cache.invalidate_all()
     return await get_entry(entry_no)
 
 
@@ -739,7 +738,6 @@ async def update_entry(entry_no: str, changes: EntryChanges, signed_by: Actor | 
         if await audit.record_update(actor, "entry.update", "entry", entry_no, before, after):
             row.updated_at = dt.datetime.now(dt.UTC)
             await row.save()
-    cache.invalidate_all()
     return await get_entry(entry_no)
 
 
@@ -763,7 +761,6 @@ async def change_entry_status(
         if row is None:
             raise NotFound(f"未找到编号为 {entry_no} 的登记。", f"No entry numbered {entry_no}.")
         await _apply_action(row, row.id, None, action, reason, actor, deadline, on, at)
-    cache.invalidate_all()
     return await get_entry(entry_no)
 
 
@@ -900,7 +897,6 @@ async def add_authorised_user(
                 "valid_until": valid_until,
             },
         )
-    cache.invalidate_all()
     user = await get_authorised_user_by_id(row.id)
     assert user is not None
     return user
@@ -920,7 +916,6 @@ async def change_authorised_user_status(
         if row is None:
             raise NotFound(f"未找到使用人 {user_no}。", f"No authorised user {user_no}.")
         await _apply_action(row, row.entry, row.id, action, reason, actor, deadline, on, None)
-    cache.invalidate_all()
     user = await get_authorised_user_by_id(row.id)
     assert user is not None
     return user

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from registry.db import write_transaction
-from registry.services import audit, cache
+from registry.db import after_every_commit, write_transaction
+from registry.services import audit
 from registry.services.actors import Actor, as_actor, require
 from registry.services.errors import NotFound, ServiceError
 from registry.settings import get_settings
@@ -159,10 +159,10 @@ async def seed_registers() -> int:
                 ).save()
                 await audit.record(SEEDER, "subtype.seed", "subtype", sub["code"], None, sub)
                 added += 1
-    invalidate_catalog()
     return added
 
 
+@after_every_commit
 def invalidate_catalog() -> None:
     global _catalog
     _catalog = None
@@ -299,8 +299,6 @@ async def update_register(code: str, changes: dict[str, Any], actor: Actor | str
         after = {k: getattr(row, k) for k in REGISTER_FIELDS}
         if await audit.record_update(actor, "register.update", "register", code, before, after):
             await row.save()
-    invalidate_catalog()
-    cache.invalidate_all()
 
 
 def validate_extra_fields(fields: Any) -> list[dict[str, Any]]:
@@ -399,5 +397,3 @@ async def update_subtype(code: str, changes: dict[str, Any], actor: Actor | str)
         after = {k: getattr(row, k) for k in SUBTYPE_FIELDS}
         if await audit.record_update(actor, "subtype.update", "subtype", code, before, after):
             await row.save()
-    invalidate_catalog()
-    cache.invalidate_all()

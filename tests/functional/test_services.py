@@ -531,3 +531,29 @@ def test_enterprise_district_must_be_known(empty_db, run):
     with pytest.raises(ServiceError) as caught:
         run(upsert_enterprise(USCC, "天津测试食品有限公司", "110101"))
     assert caught.value.field == "district_code"
+
+
+def test_caches_are_cleared_once_after_the_outermost_commit(empty_db, run):
+    """Nested writes (an import, an enterprise made with its entry) clear the public
+    caches after the outer commit, never before it and never on a rollback."""
+    from registry.db import write_transaction
+    from registry.services import cache
+
+    async def nested(fail: bool) -> tuple[int, int]:
+        start = cache.generation()
+        async with write_transaction():
+            async with write_transaction():
+                pass
+            inside = cache.generation()  # the inner block did not clear anything yet
+            if fail:
+                raise RuntimeError("rolled back")
+        return start, inside
+
+    start, inside = run(nested(False))
+    assert inside == start
+    assert cache.generation() == start + 1
+
+    before = cache.generation()
+    with pytest.raises(RuntimeError):
+        run(nested(True))
+    assert cache.generation() == before
